@@ -1,0 +1,306 @@
+"""The server config (`gslb.yaml`): every setting with a default, validated with line numbers.
+
+Where the file comes from: `-c/--config`, else `GSLB_CONFIG`, else built-in defaults (serve
+`zones/` on 127.0.0.1:5300 with the HTTP API on 127.0.0.1:8053). Relative paths in a file
+are taken relative to that file's folder, so a config can travel with its zones; without a
+file they are relative to the current directory.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gslb.durations import parse_duration
+from gslb.zones.errors import Problems, ZoneFileError
+from gslb.zones.yamldoc import YamlError, YList, YMap, load_yaml
+
+DEFAULT_DNS_LISTEN = ("127.0.0.1:5300",)
+DEFAULT_HTTP_LISTEN = "127.0.0.1:8053"
+
+
+class ConfigError(ZoneFileError):
+    """The config file was rejected; same `file:line: field: message` form as zone files."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """'127.0.0.1:53', '[::1]:53' or '0.0.0.0:53' (an address is required: no host names)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+        if not sep:
+            raise ValueError(f"'{text}' is not ADDRESS:PORT ([v6]:port for IPv6)")
+    else:
+        host, sep, port = text.rpartition(":")
+        if not sep or ":" in host:
+            raise ValueError(f"'{text}' is not ADDRESS:PORT ([v6]:port for IPv6)")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"'{host}' is not an IP address") from None
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"port '{port}' is not a number from 0 to 65535")
+    return Endpoint(host, int(port))
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    responses_per_second: float
+    window: float
+    slip: int
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    listen: tuple[Endpoint, ...] = tuple(parse_endpoint(e) for e in DEFAULT_DNS_LISTEN)
+    max_udp_size: int = 1232
+    nsid: str | None = None
+    workers: int | str = 1
+    rate_limit: RateLimit | None = None
+    tcp_idle_timeout: float = 10.0
+    tcp_max_connections: int = 1000
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    listen: Endpoint | None = parse_endpoint(DEFAULT_HTTP_LISTEN)
+    token_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    quorum: float | str = 0.5
+    stale_after: float = 30.0
+    local_prober: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    file: Path | None = None
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    zones: Path = Path("zones")
+    state_dir: Path = Path("state")
+    geodb: str = "bundled"
+    health: HealthConfig = field(default_factory=HealthConfig)
+
+    def token(self) -> str | None:
+        """The bearer token: GSLB_TOKEN wins over token_file."""
+        env = os.environ.get("GSLB_TOKEN")
+        if env:
+            return env.strip()
+        if self.http.token_file is not None:
+            try:
+                return self.http.token_file.read_text().strip() or None
+            except OSError:
+                return None
+        return None
+
+
+def config_path(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("GSLB_CONFIG")
+    return Path(env) if env else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    """Load the config named by -c or GSLB_CONFIG, or the defaults; raises ConfigError."""
+    path = config_path(explicit)
+    if path is None:
+        return Config()
+    problems = Problems(str(path))
+    try:
+        doc = load_yaml(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.add(0, "", f"cannot read: {exc.strerror}")
+        raise ConfigError(str(path), problems.items) from None
+    except (YamlError, UnicodeDecodeError) as exc:
+        problems.add(getattr(exc, "line", 0), "", getattr(exc, "message", str(exc)))
+        raise ConfigError(str(path), problems.items) from None
+    if doc is None:
+        doc = YMap()
+        doc.line, doc.key_lines = 1, {}
+    if not isinstance(doc, YMap):
+        problems.add(1, "", "the config must be a mapping")
+        raise ConfigError(str(path), problems.items)
+    config = _ConfigReader(doc, path, problems).read()
+    if problems:
+        raise ConfigError(str(path), problems.items)
+    return config
+
+
+class _ConfigReader:
+    def __init__(self, doc: YMap, path: Path, problems: Problems) -> None:
+        self.doc = doc
+        self.base = path.parent
+        self.path = path
+        self.problems = problems
+
+    def section(self, name: str, keys: tuple[str, ...], parent: YMap | None = None) -> YMap:
+        parent = self.doc if parent is None else parent
+        value = parent.get(name)
+        if value is None:
+            empty = YMap()
+            empty.line, empty.key_lines = parent.line_of(name), {}
+            return empty
+        if not isinstance(value, YMap):
+            self.problems.add(parent.line_of(name), name, "must be a mapping")
+            empty = YMap()
+            empty.line, empty.key_lines = parent.line_of(name), {}
+            return empty
+        for key in value:
+            if key not in keys:
+                self.problems.add(value.line_of(key), f"{name}.{key}", f"unknown key (expected one of: {', '.join(keys)})")
+        return value
+
+    def get(self, section: YMap, prefix: str, key: str, convert: Any, default: Any) -> Any:
+        if key not in section or section[key] is None:
+            return default
+        try:
+            return convert(section[key])
+        except (ValueError, TypeError) as exc:
+            self.problems.add(section.line_of(key), f"{prefix}{key}", str(exc))
+            return default
+
+    def path_value(self, value: Any) -> Path:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"'{value}' is not a path")
+        path = Path(value)
+        return path if path.is_absolute() else self.base / path
+
+    def read(self) -> Config:
+        top = ("dns", "http", "zones", "state_dir", "geodb", "health")
+        for key in self.doc:
+            if key not in top:
+                self.problems.add(self.doc.line_of(key), key, f"unknown key (expected one of: {', '.join(top)})")
+        dns = self.section("dns", ("listen", "max_udp_size", "nsid", "workers", "rate_limit", "tcp"))
+        tcp = self.section("tcp", ("idle_timeout", "max_connections"), dns)
+        rate = self.section("rate_limit", ("responses_per_second", "window", "slip"), dns)
+        http = self.section("http", ("listen", "token_file"))
+        health = self.section("health", ("quorum", "stale_after", "local_prober"))
+        geodb = self.get(self.doc, "", "geodb", _geodb_spec, "bundled")
+        if geodb != "bundled":
+            geodb = str(self.path_value(geodb))
+        rate_limit = None
+        if "rate_limit" in dns and dns["rate_limit"] is not None:
+            rate_limit = RateLimit(
+                self.get(rate, "dns.rate_limit.", "responses_per_second", _positive_number, 20.0),
+                self.get(rate, "dns.rate_limit.", "window", parse_duration, 15.0),
+                self.get(rate, "dns.rate_limit.", "slip", _slip, 2),
+            )
+        return Config(
+            file=self.path,
+            dns=DnsConfig(
+                listen=self.get(dns, "dns.", "listen", _endpoints, DnsConfig.listen),
+                max_udp_size=self.get(dns, "dns.", "max_udp_size", _udp_size, 1232),
+                nsid=self.get(dns, "dns.", "nsid", _nsid, None),
+                workers=self.get(dns, "dns.", "workers", _workers, 1),
+                rate_limit=rate_limit,
+                tcp_idle_timeout=self.get(tcp, "dns.tcp.", "idle_timeout", _positive_duration, 10.0),
+                tcp_max_connections=self.get(tcp, "dns.tcp.", "max_connections", _positive_int, 1000),
+            ),
+            http=HttpConfig(
+                listen=self.get(http, "http.", "listen", _optional_endpoint, HttpConfig.listen),
+                token_file=self.get(http, "http.", "token_file", self.path_value, None),
+            ),
+            zones=self.get(self.doc, "", "zones", self.path_value, Path("zones")),
+            state_dir=self.get(self.doc, "", "state_dir", self.path_value, Path("state")),
+            geodb=geodb,
+            health=HealthConfig(
+                quorum=self.get(health, "health.", "quorum", _quorum, 0.5),
+                stale_after=self.get(health, "health.", "stale_after", _positive_duration, 30.0),
+                local_prober=self.get(health, "health.", "local_prober", _bool, False),
+            ),
+        )
+
+
+def _endpoints(value: Any) -> tuple[Endpoint, ...]:
+    items = list(value) if isinstance(value, YList | list) else [value]
+    if not items:
+        raise ValueError("at least one ADDRESS:PORT is required")
+    return tuple(parse_endpoint(str(item)) for item in items)
+
+
+def _optional_endpoint(value: Any) -> Endpoint | None:
+    if value in ("", "off", False):
+        return None
+    return parse_endpoint(str(value))
+
+
+def _udp_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 512 <= value <= 65535:
+        raise ValueError(f"'{value}' is not a size from 512 to 65535")
+    return value
+
+
+def _nsid(value: Any) -> str:
+    text = str(value)
+    if not text or len(text.encode()) > 128:
+        raise ValueError("must be 1 to 128 bytes")
+    return text
+
+
+def _workers(value: Any) -> int | str:
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 256:
+        raise ValueError(f"'{value}' is not 'auto' or a number from 1 to 256")
+    return value
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"'{value}' is not a whole number of at least 1")
+    return value
+
+
+def _positive_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"'{value}' is not a number above 0")
+    return float(value)
+
+
+def _positive_duration(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"'{value}' must be longer than 0")
+    return seconds
+
+
+def _slip(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"'{value}' is not a whole number of at least 0 (0: never send a truncated reply)")
+    return value
+
+
+def _quorum(value: Any) -> float | str:
+    if value in ("any", "all"):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"'{value}' is not a share above 0 and at most 1, 'any' or 'all'")
+    return float(value)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"'{value}' is not true or false")
+    return value
+
+
+def _geodb_spec(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"'{value}' is not 'bundled' or a path to an .mmdb file")
+    return value

@@ -1,0 +1,51 @@
+"""Starting and stopping the DNS listeners on every configured address."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+from gslb.config import DnsConfig, Endpoint
+from gslb.dns.sockets import bind_pair
+from gslb.dns.tcp import TcpLimits, TcpProtocol
+from gslb.dns.udp import Handle, UdpProtocol
+
+log = logging.getLogger(__name__)
+
+
+class DnsServer:
+    def __init__(self, handle: Handle, config: DnsConfig, reuse_port: bool = False) -> None:
+        self.handle = handle
+        self.config = config
+        self.reuse_port = reuse_port
+        self.limits = TcpLimits(config.tcp_idle_timeout, config.tcp_max_connections)
+        self.bound: list[Endpoint] = []
+        self._transports: list[asyncio.BaseTransport] = []
+        self._servers: list[asyncio.base_events.Server] = []
+
+    async def start(self) -> list[Endpoint]:
+        loop = asyncio.get_running_loop()
+        for endpoint in self.config.listen:
+            udp, tcp = bind_pair(endpoint, self.reuse_port)
+            transport, _ = await loop.create_datagram_endpoint(lambda: UdpProtocol(self.handle), sock=udp)
+            self._transports.append(transport)
+            tcp.listen(socket.SOMAXCONN)
+            server = await loop.create_server(lambda: TcpProtocol(self.handle, self.limits), sock=tcp)
+            self._servers.append(server)
+            self.bound.append(Endpoint(endpoint.host, udp.getsockname()[1]))
+        return self.bound
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self._servers) and all(server.is_serving() for server in self._servers)
+
+    async def close(self) -> None:
+        for transport in self._transports:
+            transport.close()
+        for server in self._servers:
+            server.close()
+        for server in self._servers:
+            await server.wait_closed()
+        self._transports.clear()
+        self._servers.clear()

@@ -1,0 +1,55 @@
+"""What the answer engine returns: sections and flags, independent of the wire format."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gslb.dns.constants import Rcode
+from gslb.dns.edns import ClientSubnet
+from gslb.dns.name import Name
+from gslb.zones.model import Node, RRset, Zone
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Who is asking: the query's source address and, when sent, its ECS option."""
+
+    source: IPAddress
+    ecs: ClientSubnet | None = None
+
+    @property
+    def address(self) -> IPAddress:
+        """The address steering decides by (RFC 7871: the ECS subnet unless its prefix is 0)."""
+        if self.ecs is not None and self.ecs.source_prefix > 0:
+            return self.ecs.address
+        return self.source
+
+
+@dataclass(slots=True)
+class Answer:
+    rcode: int = Rcode.NOERROR
+    authoritative: bool = True
+    answer: list[RRset] = field(default_factory=list)
+    authority: list[RRset] = field(default_factory=list)
+    additional: list[RRset] = field(default_factory=list)
+    trim_index: int | None = None  # answer[trim_index] is a steered selection that may be cut to fit
+    scope: int = 0  # ECS scope prefix length: 0 when the answer does not depend on the client
+
+
+@dataclass(frozen=True, slots=True)
+class Steered:
+    """A steering decision for one name and type."""
+
+    rrset: RRset | None  # None: no member of the asked family (NODATA)
+    scope: int = 0
+    servfail: bool = False
+
+
+class Steering(Protocol):
+    """Answers names that point at a service; the engine asks it and nothing else does."""
+
+    def steer(self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client) -> Steered: ...

@@ -1,0 +1,161 @@
+"""The authoritative lookup (RFC 1034 section 4.3.2, RFC 4592 wildcards, RFC 2308 negatives).
+
+Given a question and a client, build the answer from an immutable `ZoneSet`. Nothing here
+knows about the wire format or sockets, so the same code serves UDP, TCP, `gslb explain`
+and tests.
+"""
+
+from __future__ import annotations
+
+from gslb.dns.constants import Rcode, RRType
+from gslb.dns.name import WILDCARD_LABEL, Name
+from gslb.engine.answer import Answer, Client, Steering
+from gslb.zones.model import Node, RRset, Zone
+from gslb.zones.zoneset import ZoneSet
+
+MAX_CHAIN = 8  # CNAME hops followed inside our zones before giving up
+ADDRESS_TYPES = (RRType.A, RRType.AAAA)
+TARGET_TYPES = frozenset((RRType.NS, RRType.MX, RRType.SRV))
+
+
+class Resolver:
+    def __init__(self, steering: Steering | None = None) -> None:
+        self.steering = steering
+
+    def resolve(self, zones: ZoneSet, qname: Name, qtype: int, client: Client) -> Answer:
+        zone = zones.find(qname)
+        if zone is None:
+            return Answer(rcode=Rcode.REFUSED, authoritative=False)
+        answer = Answer()
+        seen: set[bytes] = set()
+        name = qname
+        for _ in range(MAX_CHAIN + 1):
+            seen.add(name.wire)
+            target = self._resolve_in_zone(zone, name, qtype, client, answer)
+            if target is None or target.wire in seen:
+                break
+            next_zone = zones.find(target)
+            if next_zone is None:
+                break
+            zone, name = next_zone, target
+        return answer
+
+    # -- one step of the chain -----------------------------------------------------------
+
+    def _resolve_in_zone(self, zone: Zone, qname: Name, qtype: int, client: Client, answer: Answer) -> Name | None:
+        """Fill `answer` for qname in zone; return a CNAME target to follow, if any."""
+        cut = self._delegation(zone, qname, qtype)
+        if cut is not None:
+            if not answer.answer:
+                self._referral(zone, cut, answer)
+            return None
+        node = zone.nodes.get(qname.wire)
+        if node is None:
+            if qname.wire in zone.existing:
+                self._negative(zone, answer, Rcode.NOERROR)
+                return None
+            node = self._wildcard(zone, qname)
+            if node is None:
+                self._negative(zone, answer, Rcode.NXDOMAIN)
+                return None
+        return self._answer_from_node(zone, node, qname, qtype, client, answer)
+
+    @staticmethod
+    def _delegation(zone: Zone, qname: Name, qtype: int) -> Node | None:
+        """The delegation point at or above qname, if the name is not ours to answer."""
+        if not zone.cuts:
+            return None
+        for name in qname.ancestors_below(zone.origin):
+            if name.wire in zone.cuts:
+                # DS lives on the parent side of a cut (RFC 4035 section 3.1.4.1).
+                if name == qname and qtype == RRType.DS:
+                    return None
+                return zone.nodes[name.wire]
+        return None
+
+    @staticmethod
+    def _wildcard(zone: Zone, qname: Name) -> Node | None:
+        """The wildcard at the closest encloser, if there is one (RFC 4592 section 3.3.1)."""
+        encloser = qname.parent()
+        while encloser.wire not in zone.existing:
+            if encloser == zone.origin or not encloser.labels:
+                return None
+            encloser = encloser.parent()
+        return zone.nodes.get(encloser.prepend(WILDCARD_LABEL).wire)
+
+    def _answer_from_node(
+        self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client, answer: Answer
+    ) -> Name | None:
+        rrsets = node.rrsets
+        cname = rrsets.get(RRType.CNAME)
+        if cname is not None and qtype != RRType.CNAME:
+            answer.answer.append(cname.renamed(owner))
+            return cname.rdatas[0].target
+        if qtype == RRType.ANY:
+            qtype = self._minimal_any_type(node)
+        if node.service is not None and qtype in ADDRESS_TYPES:
+            self._steer(zone, node, owner, qtype, client, answer)
+            return None
+        rrset = rrsets.get(qtype)
+        if rrset is None:
+            self._negative(zone, answer, Rcode.NOERROR)
+            return None
+        answer.answer.append(rrset.renamed(owner) if rrset.name != owner else rrset)
+        if qtype in TARGET_TYPES:
+            self._add_target_addresses(zone, rrset, answer)
+        return None
+
+    @staticmethod
+    def _minimal_any_type(node: Node) -> int:
+        """RFC 8482: answer ANY with one RRset; a steered name answers with its A set."""
+        if node.service is not None:
+            return RRType.A
+        types = sorted(t for t in node.rrsets if t != RRType.SOA) or sorted(node.rrsets)
+        return types[0] if types else RRType.A
+
+    def _steer(self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client, answer: Answer) -> None:
+        if self.steering is None:
+            answer.rcode = Rcode.SERVFAIL
+            return
+        steered = self.steering.steer(zone, node, owner, qtype, client)
+        answer.scope = max(answer.scope, steered.scope)
+        if steered.servfail:
+            answer.rcode = Rcode.SERVFAIL
+            return
+        if steered.rrset is None:
+            self._negative(zone, answer, Rcode.NOERROR)
+            return
+        answer.trim_index = len(answer.answer)
+        answer.answer.append(steered.rrset)
+
+    # -- sections ------------------------------------------------------------------------
+
+    @staticmethod
+    def _negative(zone: Zone, answer: Answer, rcode: int) -> None:
+        """NXDOMAIN or NODATA: the SOA with the RFC 2308 negative TTL in authority."""
+        answer.rcode = rcode
+        soa = zone.soa
+        answer.authority.append(RRset(soa.name, soa.rtype, zone.negative_ttl, soa.rdatas))
+
+    def _referral(self, zone: Zone, cut: Node, answer: Answer) -> None:
+        ns = cut.rrsets[RRType.NS]
+        answer.authoritative = False
+        answer.authority.append(ns)
+        self._add_target_addresses(zone, ns, answer)
+
+    @staticmethod
+    def _add_target_addresses(zone: Zone, rrset: RRset, answer: Answer) -> None:
+        """Addresses of NS/MX/SRV targets held in this zone (glue for referrals)."""
+        present = {(r.name.wire, r.rtype) for r in answer.answer}
+        for rdata in rrset.rdatas:
+            target = rdata.target
+            if target is None or not target.is_subdomain_of(zone.origin):
+                continue
+            node = zone.nodes.get(target.wire)
+            if node is None:
+                continue
+            for rtype in ADDRESS_TYPES:
+                extra = node.rrsets.get(rtype)
+                if extra is not None and (target.wire, rtype) not in present:
+                    present.add((target.wire, rtype))
+                    answer.additional.append(extra)

@@ -1,0 +1,57 @@
+"""SOA serials that rise whenever a zone's content changes.
+
+A hash of the content tells whether the zone changed but cannot rise, so the serial is the
+Unix time at which the server first saw the content (or the previous serial plus one when
+the clock says otherwise), remembered in `state_dir/serials.json` so a restart with the same
+files keeps the same serials. Secondaries and monitoring that compare serials see a change
+exactly when there is one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+from gslb.dns.name import Name
+from gslb.statefile import write_atomically
+
+log = logging.getLogger(__name__)
+
+
+class SerialBook:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, object]] = self._read()
+
+    def _read(self) -> dict[str, dict[str, object]]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text())
+            return {k: v for k, v in data.items() if isinstance(v, dict)}
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable serial file %s: %s", self.path, exc)
+            return {}
+
+    def serial_for(self, origin: Name, content_hash: str) -> int:
+        with self._lock:
+            entry = self._entries.get(origin.text)
+            if entry and entry.get("hash") == content_hash and isinstance(entry.get("serial"), int):
+                return int(entry["serial"])  # type: ignore[arg-type]
+            previous = int(entry["serial"]) if entry and isinstance(entry.get("serial"), int) else 0  # type: ignore[arg-type]
+            serial = max(int(time.time()), previous + 1) & 0xFFFFFFFF
+            self._entries[origin.text] = {"hash": content_hash, "serial": serial}
+            self._write()
+            return serial
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        try:
+            write_atomically(self.path, json.dumps(self._entries, indent=1, sort_keys=True))
+        except OSError as exc:
+            log.warning("cannot save zone serials to %s: %s", self.path, exc)

@@ -1,0 +1,117 @@
+"""A YAML reader that remembers where every value came from.
+
+Validation errors must name the file and line (`zones/x.yaml:42: field: message`), so the
+document is composed into PyYAML nodes (which carry marks) and turned into plain dicts,
+lists and scalars that also know their line. Implicit typing is deliberately narrow: only
+decimal integers, decimal floats, `true`/`false` and `null` are converted. YAML 1.1's wider
+rules would turn the country code `NO` into False, `1:20` into 80 and a date into a date
+object; here those stay strings, which is what an operator means.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+_BOOL = {"true": True, "false": False}
+_NULL = {"", "~", "null"}
+
+
+class YamlError(ValueError):
+    """The file is not YAML we accept; `line` is 1-based, 0 when unknown."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class YMap(dict):
+    """A mapping whose keys are strings; knows its own line and each key's line."""
+
+    line: int
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class YList(list):
+    """A sequence that knows its own line and each item's line."""
+
+    line: int
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def line_of(value: Any, default: int = 0) -> int:
+    """The line of a YMap/YList value, else `default`."""
+    return getattr(value, "line", default)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    text = node.value
+    if node.style is not None and node.style in "'\"|>":
+        return text
+    if text in _NULL:
+        return None
+    lowered = text.lower()
+    if lowered in _BOOL:
+        return _BOOL[lowered]
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def _convert(node: yaml.Node) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        items = YList(_convert(child) for child in node.value)
+        items.line = line
+        items.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+    if isinstance(node, yaml.MappingNode):
+        result = YMap()
+        result.line = line
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlError(key_line, "a mapping key must be a plain value")
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlError(key_line, "merge keys (<<) are not supported")
+            key = key_node.value
+            if key in result:
+                raise YamlError(key_line, f"duplicate key '{key}' (first on line {result.key_lines[key]})")
+            result[key] = _convert(value_node)
+            result.key_lines[key] = key_line
+        return result
+    raise YamlError(line, f"unsupported YAML node {type(node).__name__}")
+
+
+def load_yaml(text: str) -> Any:
+    """Parse one YAML document; aliases are refused (they hide where a value comes from)."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise YamlError(event.start_mark.line + 1, "aliases (*name) are not supported")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise YamlError(line, f"YAML syntax: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(0, f"YAML: {exc}") from None
+    if node is None:
+        return None
+    return _convert(node)
