@@ -55,6 +55,10 @@ def parse_endpoint(text: str) -> Endpoint:
     return Endpoint(host, int(port))
 
 
+DEFAULT_DNS_ENDPOINTS = tuple(parse_endpoint(e) for e in DEFAULT_DNS_LISTEN)
+DEFAULT_HTTP_ENDPOINT = parse_endpoint(DEFAULT_HTTP_LISTEN)
+
+
 @dataclass(frozen=True)
 class RateLimit:
     responses_per_second: float
@@ -64,7 +68,7 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class DnsConfig:
-    listen: tuple[Endpoint, ...] = tuple(parse_endpoint(e) for e in DEFAULT_DNS_LISTEN)
+    listen: tuple[Endpoint, ...] = DEFAULT_DNS_ENDPOINTS
     max_udp_size: int = 1232
     nsid: str | None = None
     workers: int | str = 1
@@ -75,7 +79,7 @@ class DnsConfig:
 
 @dataclass(frozen=True)
 class HttpConfig:
-    listen: Endpoint | None = parse_endpoint(DEFAULT_HTTP_LISTEN)
+    listen: Endpoint | None = DEFAULT_HTTP_ENDPOINT
     token_file: Path | None = None
 
 
@@ -163,7 +167,8 @@ class _ConfigReader:
             return empty
         for key in value:
             if key not in keys:
-                self.problems.add(value.line_of(key), f"{name}.{key}", f"unknown key (expected one of: {', '.join(keys)})")
+                expected = ", ".join(keys)
+                self.problems.add(value.line_of(key), f"{name}.{key}", f"unknown key (expected one of: {expected})")
         return value
 
     def get(self, section: YMap, prefix: str, key: str, convert: Any, default: Any) -> Any:

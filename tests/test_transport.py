@@ -15,22 +15,20 @@ import pytest
 
 from tests.conftest import RunningServer
 
-BIG_ZONE = """
+BIG_ADDRESSES = ", ".join(f"192.0.2.{i}" for i in range(100, 180))
+MEDIUM_ADDRESSES = ", ".join(f"198.51.100.{i}" for i in range(1, 21))
+BIG_ZONE = f"""
 zone: big.test.
 ns: [ns1.big.test.]
 records:
-  ns1: {A: 127.0.0.1}
+  ns1: {{A: 127.0.0.1}}
   big:
-    A: [%s]
+    A: [{BIG_ADDRESSES}]
   medium:
-    A: [%s]
+    A: [{MEDIUM_ADDRESSES}]
   text:
-    TXT: ["%s"]
-""" % (
-    ", ".join(f"192.0.2.{i}" for i in range(100, 180)),
-    ", ".join(f"198.51.100.{i}" for i in range(1, 21)),
-    "x" * 600,
-)
+    TXT: ["{"x" * 600}"]
+"""
 
 
 @pytest.fixture(scope="module")
