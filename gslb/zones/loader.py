@@ -62,7 +62,8 @@ def parse_zone(data: bytes, file: str, file_zone: str, serial_source: SerialSour
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.add(0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.add(line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         problems.raise_if_any()
     try:
         doc = load_yaml(text)
@@ -92,6 +93,7 @@ class _ZoneBuilder:
         self.file_zone = file_zone
         self.problems = problems
         self.nodes: dict[bytes, dict[str, Any]] = {}
+        self.ns_where: list[tuple[int, int]] = []  # (index in 'ns', line) of each accepted name
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class _ZoneBuilder:
             if name in names:
                 self.add(item_line, f"ns[{index}]", f"{name.text} is listed twice")
             names.append(name)
+            self.ns_where.append((index, item_line))
         if not values:
             self.add(line, "ns", "at least one name server is required")
         return names
@@ -217,7 +220,7 @@ class _ZoneBuilder:
         primary = ns_names[0] if ns_names else origin
         if "primary" in value:
             try:
-                primary = parse_domain(str(value["primary"]), origin)
+                primary = parse_domain(value["primary"], origin)
             except RdataError as exc:
                 self.add(value.line_of("primary"), "soa.primary", str(exc))
         contact = Name((b"hostmaster", *origin.labels))
@@ -382,15 +385,19 @@ class _ZoneBuilder:
                          f"below the delegation at {cut.text}: only glue (A, AAAA) may be here")
         for wire in cuts:
             delegation = nodes[wire]
+            extra = [RRType(t).name for t in delegation.rrsets if t not in (RRType.NS, RRType.A, RRType.AAAA)]
+            if extra or delegation.service:
+                self.add(delegation.line, f"records.{delegation.name.relative_to(origin)}",
+                         f"a delegation may hold only NS and glue (A, AAAA), not {', '.join(extra or ['service'])}")
             for rdata in delegation.rrsets[RRType.NS].rdatas:
                 target = rdata.target
                 assert target is not None
                 if target.is_subdomain_of(delegation.name) and not self.has_address(nodes, target):
                     self.add(delegation.line, f"records.{delegation.name.relative_to(origin)}.NS",
                              f"{target.text} is inside the delegation and needs glue (an A or AAAA record)")
-        for index, name in enumerate(ns):
+        for name, (index, line) in zip(ns, self.ns_where, strict=True):
             if name.is_subdomain_of(origin) and not self.has_address(nodes, name):
-                self.add(self.doc.line_of("ns"), f"ns[{index}]",
+                self.add(line, f"ns[{index}]",
                          f"{name.text} is inside the zone but has no A or AAAA record")
 
     @staticmethod

@@ -87,7 +87,7 @@ def _aaaa(value: object, origin: Name) -> Rdata:
         address = ipaddress.IPv6Address(str(value).strip()) if isinstance(value, str) else None
     except ValueError:
         address = None
-    if address is None:
+    if address is None or address.scope_id is not None:  # 'fe80::1%eth0': a zone index is not DNS data
         raise RdataError(f"'{value}' is not an IPv6 address")
     return Rdata((address.packed,), str(address))
 
@@ -100,6 +100,8 @@ def _single_name(value: object, origin: Name) -> Rdata:
 def _mx(value: object, origin: Name) -> Rdata:
     preference, exchange = _fields(value, 2, "PREFERENCE EXCHANGE")
     pref = _uint(preference, 16, "preference")
+    if exchange == ".":  # null MX: this domain accepts no mail (RFC 7505)
+        return Rdata((struct.pack("!H", pref), ROOT), f"{pref} .")
     name = parse_domain(exchange, origin)
     return Rdata((struct.pack("!H", pref), name), f"{pref} {name.text}", name)
 
@@ -124,9 +126,10 @@ def _character_strings(text: str) -> bytes:
 
 
 def _txt(value: object, origin: Name) -> Rdata:
-    if isinstance(value, bool) or value is None:
-        raise RdataError("expected text")
-    text = str(value)
+    if not isinstance(value, str):
+        # YAML would have turned 1.50 into 1.5 and 007 into 7: only quoted text is exact.
+        raise RdataError(f"'{value}' is not text (put it in quotes)" if value is not None else "expected text")
+    text = value
     wire = _character_strings(text)
     if len(wire) > 65535:
         raise RdataError("text longer than a record can hold")

@@ -106,6 +106,10 @@ def load_yaml(text: str) -> Any:
             if isinstance(event, yaml.AliasEvent):
                 raise YamlError(event.start_mark.line + 1, "aliases (*name) are not supported")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        raise YamlError(line, f"YAML: unprintable character #x{code:04x} is not allowed") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
