@@ -9,7 +9,10 @@ from pathlib import Path
 
 from gslb import __version__
 from gslb.config import ConfigError, load_config
+from gslb.geo import command as geodb_command
+from gslb.health import command as prober_command
 from gslb.logsetup import setup_logging
+from gslb.steering import command as explain_command
 from gslb.zones.directory import load_zone_paths, zone_files
 
 GEO_CREDIT = "The bundled geo database is DB-IP City Lite: IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0."
@@ -34,11 +37,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     targets = [Path(p) for p in args.paths] or [config.zones]
     paths: list[Path] = []
+    missing = False
     for target in targets:
         found = zone_files(target)
         if not found:
             print(f"{target}: no zone files (*.yaml, *.yml) found", file=sys.stderr)
-            return 1
+            missing = True
         paths.extend(found)
     report = load_zone_paths(paths)
     for error in report.rejected:
@@ -46,7 +50,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(problem)
     for zone in report.loaded:
         print(f"{zone.file}: ok ({zone.origin.text}, {len(zone.nodes)} names)", file=sys.stderr)
-    return 1 if report.rejected else 0
+    return 1 if report.rejected or missing else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,11 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", metavar="PATH", help="zone files or folders")
     check.set_defaults(func=_cmd_check)
 
-    for module in ("gslb.steering.command", "gslb.health.command", "gslb.geo.command"):
-        try:
-            register = __import__(module, fromlist=["register"]).register
-        except ImportError:
-            continue
+    for register in (explain_command.register, prober_command.register, geodb_command.register):
         register(sub, add_config_arg)
     return parser
 

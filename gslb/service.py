@@ -18,10 +18,24 @@ from gslb.config import Config, Endpoint
 from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
 from gslb.dns.server import DnsServer
 from gslb.engine.resolver import Resolver
+from gslb.geo.database import GeoDatabase
+from gslb.geo.errors import GeoDatabaseError
+from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import LoadReport, reload_zones
 from gslb.zones.serials import SerialBook
 
 log = logging.getLogger("gslb")
+
+
+def open_geodb(spec: str) -> GeoDatabase | None:
+    """The configured geo database; without one, geo-steered clients get their `default`."""
+    try:
+        database = GeoDatabase.open(spec)
+    except GeoDatabaseError as exc:
+        log.error("geo database unavailable (%s): clients have no location", exc)
+        return None
+    log.info("geo database: %s", database.summary)
+    return database
 
 
 class GslbServer:
@@ -29,7 +43,8 @@ class GslbServer:
         self.config = config
         self.state = ServingState()
         self.serials = SerialBook(config.state_dir / "serials.json")
-        self.resolver = Resolver()
+        self.steering = SteeringEngine(open_geodb(config.geodb))
+        self.resolver = Resolver(self.steering)
         self.handler = QueryHandler(
             self.state, self.resolver, DnsOptions(config.dns.max_udp_size, config.dns.nsid)
         )
@@ -44,6 +59,7 @@ class GslbServer:
         """Load the zone folder again; rejected files keep their serving version."""
         zones, report = reload_zones(self.config.zones, self.state.zones, self.serials.serial_for)
         self.state.zones = zones
+        self.steering.zones_changed()
         for zone in report.loaded:
             log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial)
         for error in report.rejected:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ZONES = ROOT / "zones"
+TEST_GEODB_CSV = ROOT / "geodb" / "test-city.csv"
+
+
+@functools.cache
+def built_test_geodb() -> Path:
+    """The small test database, built once per test run from geodb/test-city.csv."""
+    from gslb.geo.builder import build_database
+
+    out = Path(tempfile.mkdtemp(prefix="gslb-geodb-")) / "test-city.mmdb"
+    build_database(TEST_GEODB_CSV, out)
+    return out
 READY = re.compile(r"ready: dns (\S+) \(udp\+tcp\), http (\S+)")
 
 
@@ -34,15 +47,16 @@ class RunningServer:
     config_path: Path
     env: dict[str, str] = field(default_factory=dict)
 
-    def udp(self, request: dns.message.Message, timeout: float = 2.0) -> dns.message.Message:
-        return dns.query.udp(request, self.host, port=self.port, timeout=timeout)
+    def udp(self, request: dns.message.Message, timeout: float = 2.0, source: str | None = None) -> dns.message.Message:
+        """Ask over UDP; `source` picks the loopback address the query comes from (127.x)."""
+        return dns.query.udp(request, self.host, port=self.port, timeout=timeout, source=source)
 
-    def tcp(self, request: dns.message.Message, timeout: float = 2.0) -> dns.message.Message:
-        return dns.query.tcp(request, self.host, port=self.port, timeout=timeout)
+    def tcp(self, request: dns.message.Message, timeout: float = 2.0, source: str | None = None) -> dns.message.Message:
+        return dns.query.tcp(request, self.host, port=self.port, timeout=timeout, source=source)
 
-    def ask(self, name: str, rdtype: str = "A", **make_kwargs) -> dns.message.Message:
+    def ask(self, name: str, rdtype: str = "A", source: str | None = None, **make_kwargs) -> dns.message.Message:
         """A UDP query with dnspython's defaults plus any make_query arguments."""
-        return self.udp(dns.message.make_query(name, rdtype, **make_kwargs))
+        return self.udp(dns.message.make_query(name, rdtype, **make_kwargs), source=source)
 
     def raw_udp(self, payload: bytes, timeout: float = 1.0) -> bytes | None:
         """Send raw bytes; the reply, or None when the server stays silent."""
@@ -81,6 +95,7 @@ def write_config(workdir: Path, zones_dir: Path, extra: dict | None = None) -> P
         "http": {"listen": "127.0.0.1:0"},
         "zones": str(zones_dir),
         "state_dir": str(workdir / "state"),
+        "geodb": str(built_test_geodb()),
     }
     for key, value in (extra or {}).items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):

@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 
 from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
 from gslb.engine.resolver import Resolver
+from gslb.geo.database import GeoDatabase
+from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths, zone_files
 from gslb.zones.zoneset import ZoneSet
-from tests.conftest import EXAMPLE_ZONES, RunningServer
+from tests.conftest import EXAMPLE_ZONES, RunningServer, built_test_geodb
 
 VALID = [
     dns.message.make_query("www.example.com", "A").to_wire(),
@@ -29,7 +31,8 @@ VALID = [
 def _handler() -> QueryHandler:
     report = load_zone_paths(zone_files(Path(EXAMPLE_ZONES)))
     state = ServingState(ZoneSet(report.loaded))
-    return QueryHandler(state, Resolver(), DnsOptions(nsid="fuzz"))
+    steering = SteeringEngine(GeoDatabase.open(str(built_test_geodb())))
+    return QueryHandler(state, Resolver(steering), DnsOptions(nsid="fuzz"))
 
 
 HANDLER = _handler()

@@ -34,9 +34,29 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(server.status())
 
 
+async def explain(request: web.Request) -> web.Response:
+    """The decision trace for ?name=&type=&client=&ecs= with live health (a read: no token)."""
+    from gslb.steering.explain import ExplainError
+    from gslb.steering.explain import explain as explain_query
+
+    server = _server(request)
+    query = request.query
+    if "name" not in query or "client" not in query:
+        return web.json_response({"error": "name and client are required"}, status=400)
+    try:
+        report = explain_query(
+            server.state.zones, server.steering, query["name"], query.get("type", "A"), query["client"],
+            query.get("ecs") or None,
+        )
+    except ExplainError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response(report)
+
+
 def build_app(server: GslbServer) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVER_KEY] = server
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
+    app.router.add_get("/v1/explain", explain)
     return app

@@ -1,0 +1,84 @@
+"""The steering policy of a zone, as loaded: datacenters, pools, services.
+
+Everything here is immutable and validated by `gslb.zones.policy`; the steering engine reads
+it and never changes it. Pool and service names share one namespace, so a candidate in a
+service is just a name that resolves to either.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from gslb.health.checks import CheckSpec
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+METHODS = ("geo", "nearest", "weighted", "failover", "cidr", "all", "latency", "least-loaded")
+# Methods whose candidate order depends on where the client is.
+LOCATION_METHODS = frozenset(("geo", "nearest", "latency"))
+
+
+@dataclass(frozen=True, slots=True)
+class Datacenter:
+    name: str
+    location: tuple[float, float] | None  # (latitude, longitude)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    address: IPAddress
+    weight: int = 1
+
+    @property
+    def family(self) -> int:
+        return self.address.version
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    name: str
+    datacenter: str | None
+    check: CheckSpec | None  # None: never probed, up unless overridden
+    members: tuple[Member, ...]
+    min_healthy: int = 1
+    initial: str = "up"  # state of members with no fresh verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    method: str
+    candidates: tuple[str, ...] = ()  # pools or services, in order (failover, nearest, all, ...)
+    weights: dict[str, int] = field(default_factory=dict)  # weighted
+    geo_map: dict[str, tuple[str, ...]] = field(default_factory=dict)  # geo: key -> ordered candidates
+    cidr_map: tuple[tuple[IPNetwork, tuple[str, ...]], ...] = ()  # cidr: longest prefix first
+    default: tuple[str, ...] = ()  # geo and cidr
+    bias: dict[str, float] = field(default_factory=dict)  # nearest: km subtracted per candidate
+    ttl: int | None = None
+    answers_max: int | None = None
+    sticky: bool = False
+    all_down: str = "fail-open"  # fail-open | servfail | a pool or service name
+
+    def referenced(self) -> tuple[str, ...]:
+        """Every candidate name this service can choose, each once, in first-seen order."""
+        names: list[str] = []
+        groups: list[tuple[str, ...]] = [self.candidates, tuple(self.weights), *self.geo_map.values()]
+        groups += [entry for _, entry in self.cidr_map]
+        groups.append(self.default)
+        if self.all_down not in ("fail-open", "servfail"):
+            groups.append((self.all_down,))
+        for group in groups:
+            for name in group:
+                if name not in names:
+                    names.append(name)
+        return tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    datacenters: dict[str, Datacenter]
+    checks: dict[str, CheckSpec]
+    pools: dict[str, Pool]
+    services: dict[str, Service]

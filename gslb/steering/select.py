@@ -1,0 +1,243 @@
+"""Health-aware choice: from a client's decision to the pools that answer, then to addresses.
+
+The rules of zone-format.md: an ordered method takes the first candidate that is up; weighted
+picks among the up candidates by weight (weight 0 is standby); `all` takes every up candidate.
+A pool is up while `min_healthy` of its members are up, a member with no fresh verdict counts
+as its pool's `initial` state. When nothing is up the service's `all_down` applies. Every step
+can be recorded in a trace for `gslb explain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from gslb.geo.location import GeoLocation
+from gslb.health.view import HealthView, State
+from gslb.steering.decide import decide
+from gslb.steering.model import Member, Policy, Pool, Service
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+STICKY_BITS = {4: 24, 6: 56}
+
+
+@dataclass
+class Choice:
+    """Pools to answer from; `forced` pools answer as if all members were up (fail-open)."""
+
+    pools: list[tuple[Pool, bool]] = field(default_factory=list)
+    degraded: bool = False  # not what the service would answer with every member up
+    servfail: bool = False
+
+
+def client_bucket(address: IPAddress) -> bytes:
+    """The client's /24 (IPv4) or /56 (IPv6): the unit of stickiness."""
+    bits = STICKY_BITS[address.version]
+    network = ipaddress.ip_network((address, bits), strict=False)
+    return network.network_address.packed[: bits // 8]
+
+
+def rendezvous_score(bucket: bytes, name: str, weight: float) -> float:
+    """Weighted rendezvous (highest random weight) hashing: stable per bucket and name.
+
+    Removing one name moves only the buckets that had chosen it.
+    """
+    digest = hashlib.blake2b(bucket + b"\x00" + name.encode(), digest_size=8).digest()
+    unit = (int.from_bytes(digest, "big") + 1) / 2.0**64  # in (0, 1]
+    if weight <= 0:
+        return -math.inf
+    return -weight / math.log(unit) if unit < 1.0 else math.inf
+
+
+class Selector:
+    """Chooses for one query; holds the client and the health view it was asked with."""
+
+    def __init__(
+        self,
+        zone: str,
+        policy: Policy,
+        health: HealthView,
+        location: GeoLocation | None,
+        address: IPAddress,
+        rng: random.Random,
+        trace: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.zone = zone
+        self.policy = policy
+        self.health = health
+        self.location = location
+        self.address = address
+        self.rng = rng
+        self.trace = trace
+        self._bucket: bytes | None = None
+
+    @property
+    def bucket(self) -> bytes:
+        if self._bucket is None:
+            self._bucket = client_bucket(self.address)
+        return self._bucket
+
+    # -- health --------------------------------------------------------------------------
+
+    def member_state(self, pool: Pool, member: Member) -> State:
+        return self.health.member_state(self.zone, pool.name, member.address)
+
+    def member_up(self, pool: Pool, member: Member) -> bool:
+        state = self.member_state(pool, member)
+        if state is State.UNKNOWN:
+            return pool.initial == "up"
+        return state is State.UP
+
+    def pool_up(self, pool: Pool) -> bool:
+        return sum(self.member_up(pool, m) for m in pool.members) >= pool.min_healthy
+
+    def pool_short(self, pool: Pool) -> bool:
+        return not all(self.member_up(pool, m) for m in pool.members)
+
+    # -- choosing pools ------------------------------------------------------------------
+
+    def choose(self, service: Service) -> Choice:
+        choice = self._choose(service, honour_health=True)
+        if choice is not None:
+            return choice
+        self._note(service, {"all_down": service.all_down})
+        if service.all_down == "servfail":
+            return Choice(servfail=True, degraded=True)
+        if service.all_down == "fail-open":
+            fallback = self._choose(service, honour_health=False)
+        else:
+            fallback = self._choose_name(service.all_down, honour_health=False)
+        assert fallback is not None  # with health ignored every candidate is up
+        fallback.degraded = True
+        return fallback
+
+    def _choose_name(self, name: str, honour_health: bool) -> Choice | None:
+        pool = self.policy.pools.get(name)
+        if pool is None:
+            return self._choose(self.policy.services[name], honour_health)
+        if honour_health and not self.pool_up(pool):
+            return None
+        return Choice([(pool, not honour_health)], degraded=honour_health and self.pool_short(pool))
+
+    def _choose(self, service: Service, honour_health: bool) -> Choice | None:
+        decision = decide(self.policy, service, self.location, self.address)
+        self._note(service, {
+            "method": service.method,
+            "rule": decision.rule,
+            "candidates": [self._describe(name) for name in decision.candidates],
+            **({"distances_km": dict(decision.distances)} if decision.distances else {}),
+            **({} if honour_health else {"health": "ignored"}),
+        })
+        if service.method == "all":
+            return self._choose_all(decision.candidates, honour_health)
+        if service.method == "weighted":
+            return self._choose_weighted(service, honour_health)
+        for index, name in enumerate(decision.candidates):
+            choice = self._choose_name(name, honour_health)
+            if choice is not None:
+                choice.degraded |= index > 0
+                self._note(service, {"chosen": name})
+                return choice
+        return None
+
+    def _choose_all(self, names: tuple[str, ...], honour_health: bool) -> Choice | None:
+        combined = Choice()
+        for name in names:
+            choice = self._choose_name(name, honour_health)
+            if choice is None:
+                combined.degraded = True
+                continue
+            combined.pools.extend(choice.pools)
+            combined.degraded |= choice.degraded
+        return combined if combined.pools else None
+
+    def _choose_weighted(self, service: Service, honour_health: bool) -> Choice | None:
+        weights = service.weights
+        up = [n for n in service.candidates if not honour_health or self._name_up(n)]
+        active = [n for n in up if weights[n] > 0]
+        degraded = len(active) < sum(1 for n in service.candidates if weights[n] > 0)
+        pick_from = active or up  # weight 0 = standby: only when no weighted candidate is up
+        if not pick_from:
+            return None
+        pick_weights = [weights[n] if active else 1 for n in pick_from]
+        if service.sticky:
+            scored = zip(pick_from, pick_weights, strict=True)
+            name = max(scored, key=lambda item: rendezvous_score(self.bucket, item[0], item[1]))[0]
+        else:
+            name = self.rng.choices(pick_from, pick_weights)[0]
+        self._note(service, {"chosen": name})
+        choice = self._choose_name(name, honour_health)
+        assert choice is not None
+        choice.degraded |= degraded or not active
+        return choice
+
+    def _name_up(self, name: str) -> bool:
+        pool = self.policy.pools.get(name)
+        if pool is not None:
+            return self.pool_up(pool)
+        trace, self.trace = self.trace, None  # probing a nested service is not part of the story
+        try:
+            return self._choose(self.policy.services[name], honour_health=True) is not None
+        finally:
+            self.trace = trace
+
+    # -- choosing addresses ---------------------------------------------------------------
+
+    def addresses(self, choice: Choice, family: int, service: Service, rotation: int) -> list[IPAddress]:
+        """The members to answer with: up members of the family, weighted, capped, ordered."""
+        members: list[Member] = []
+        seen: set[IPAddress] = set()
+        for pool, forced in choice.pools:
+            of_family = [m for m in pool.members if m.family == family]
+            up = of_family if forced else [m for m in of_family if self.member_up(pool, m)]
+            # A pool that is up may still have no live member of this family: answer with all of
+            # them rather than NODATA, which resolvers would cache as "no such address".
+            for member in up or of_family:
+                if member.address not in seen:
+                    seen.add(member.address)
+                    members.append(member)
+        active = [m for m in members if m.weight > 0] or members
+        if not active:
+            return []
+        most = min(service.answers_max or len(active), len(active))
+        if service.sticky:
+            ranked = sorted(active, key=lambda m: -rendezvous_score(self.bucket, str(m.address), m.weight or 1))
+            return [m.address for m in ranked[:most]]
+        if most < len(active):
+            # Efraimidis-Spirakis: a weighted sample without replacement, new on every query.
+            keyed = sorted(active, key=lambda m: -(self.rng.random() ** (1.0 / (m.weight or 1))))
+            return [m.address for m in keyed[:most]]
+        start = rotation % len(active)
+        return [m.address for m in itertools.chain(active[start:], active[:start])]
+
+    # -- trace ---------------------------------------------------------------------------
+
+    def _describe(self, name: str) -> dict[str, Any]:
+        pool = self.policy.pools.get(name)
+        if pool is None:
+            return {"name": name, "kind": "service"}
+        return {
+            "name": name,
+            "kind": "pool",
+            "datacenter": pool.datacenter,
+            "state": "up" if self.pool_up(pool) else "down",
+            "members": [
+                {"address": str(m.address), "weight": m.weight, "state": self.member_state(pool, m).value,
+                 "counts_as": "up" if self.member_up(pool, m) else "down"}
+                for m in pool.members
+            ],
+        }
+
+    def _note(self, service: Service, facts: dict[str, Any]) -> None:
+        if self.trace is None:
+            return
+        for step in self.trace:
+            if step.get("service") == service.name:
+                step.update(facts)
+                return
+        self.trace.append({"service": service.name, **facts})
