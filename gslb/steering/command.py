@@ -30,6 +30,7 @@ def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser]
     parser.add_argument("type", nargs="?", default="A", help="query type (default A)")
     parser.add_argument("--client", required=True, metavar="IP", help="the query's source address")
     parser.add_argument("--ecs", metavar="SUBNET", help="an EDNS Client Subnet, e.g. 175.223.10.0/24")
+    parser.add_argument("--server", metavar="ADDRESS:PORT", help="the server's HTTP API (default: http.listen)")
     parser.add_argument("--offline", action="store_true", help="do not ask the running server")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
@@ -40,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     report, note = None, None
-    if not args.offline and config.http.listen is not None:
-        report, note = _ask_server(config, args)
+    server = args.server or (str(config.http.listen) if config.http.listen is not None else None)
+    if not args.offline and server:
+        report, note = _ask_server(server, args)
     if report is None:
         try:
             report = _explain_locally(config, args)
@@ -55,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_server(config: Config, args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
+def _ask_server(server: str, args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
     query = {"name": args.name, "type": args.type, "client": args.client}
     if args.ecs:
         query["ecs"] = args.ecs
-    url = f"http://{config.http.listen}/v1/explain?{urllib.parse.urlencode(query)}"
+    url = f"http://{server}/v1/explain?{urllib.parse.urlencode(query)}"
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             report = json.load(response)
@@ -67,8 +69,8 @@ def _ask_server(config: Config, args: argparse.Namespace) -> tuple[dict[str, Any
         body = exc.read().decode(errors="replace")
         return None, f"server answered {exc.code}: {body.strip()}"
     except (OSError, ValueError) as exc:
-        return None, f"no server at {config.http.listen}: {getattr(exc, 'reason', exc)}"
-    report["health"] = f"live, from the server at {config.http.listen}"
+        return None, f"no server at {server}: {getattr(exc, 'reason', exc)}"
+    report["health"] = f"live, from the server at {server}"
     return report, None
 
 
