@@ -142,7 +142,7 @@ def load_config(explicit: str | None = None) -> Config:
         raise ConfigError(str(path), problems.items)
     config = _ConfigReader(doc, path, problems).read()
     if problems:
-        raise ConfigError(str(path), problems.items)
+        raise ConfigError(str(path), sorted(problems.items, key=lambda p: p.line))
     return config
 
 

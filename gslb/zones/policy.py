@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from gslb.dns.name import Name
-from gslb.geo.subdivisions import CONTINENTS, is_country_code, is_subdivision_code
+from gslb.geo.subdivisions import CONTINENTS, continent_name, is_country_code, is_subdivision_code
 from gslb.health.checks import CheckSpec, CheckSpecError
 from gslb.steering.model import METHODS, Datacenter, Member, Policy, Pool, Service
 from gslb.zones.errors import Problems
@@ -70,6 +70,12 @@ class _PolicyReader:
         self.problems = problems
         self.datacenters: dict[str, Datacenter] = {}
         self.checks: dict[str, CheckSpec] = {}
+        # Every name each section defines, valid or not: a definition with its own problems
+        # is not reported again as unknown wherever it is used.
+        self.defined: dict[str, set[str]] = {section: set() for section in SECTIONS}
+
+    def broken(self, section: str, name: str, parsed: dict[str, Any]) -> bool:
+        return name in self.defined[section] and name not in parsed
 
     def add(self, line: int, field: str, message: str) -> None:
         self.problems.add(line, field, message)
@@ -82,6 +88,7 @@ class _PolicyReader:
             self.add(doc.line_of(name), name, "must be a mapping of names to settings")
             return {}
         result: dict[str, Any] = {}
+        self.defined[name].update(value)
         for key, item in value.items():
             parsed = parse(key, item, f"{name}.{key}", value.line_of(key))
             if parsed is not None:
@@ -106,6 +113,8 @@ class _PolicyReader:
         location = None
         if "location" in value:
             location = self.coordinates(value["location"], f"{field}.location", value.line_of("location"))
+            if location is None:
+                return None
         return Datacenter(name, location)
 
     def coordinates(self, value: Any, field: str, line: int) -> tuple[float, float] | None:
@@ -113,22 +122,27 @@ class _PolicyReader:
             self.add(line, field, f"'{value}' is not [latitude, longitude]")
             return None
         latitude, longitude = float(value[0]), float(value[1])
+        valid = True
         if not -90 <= latitude <= 90:
             self.add(line, field, f"latitude {value[0]} is out of range (-90 to 90)")
-            return None
+            valid = False
         if not -180 <= longitude <= 180:
             self.add(line, field, f"longitude {value[1]} is out of range (-180 to 180)")
-            return None
-        return latitude, longitude
+            valid = False
+        return (latitude, longitude) if valid else None
 
     def check(self, name: str, value: Any, field: str, line: int) -> CheckSpec | None:
         if not isinstance(value, YMap):
             self.add(line, field, "must be a mapping (type, port, path, interval, ...)")
             return None
+        if "name" in value:
+            self.add(value.line_of("name"), f"{field}.name", "unknown field")
+            return None
         try:
             return CheckSpec.from_json({**value, "name": name} if name else dict(value))
         except CheckSpecError as exc:
-            self.add(value.line_of(exc.field), f"{field}.{exc.field}", exc.message)
+            key = exc.field.split("[", 1)[0]
+            self.add(value.line_of(key) if key in value else line, f"{field}.{exc.field}", exc.message)
             return None
 
     def pool(self, name: str, value: Any, field: str, line: int) -> Pool | None:
@@ -136,19 +150,22 @@ class _PolicyReader:
         if value is None:
             return None
         datacenter = value.get("datacenter")
-        if datacenter is not None and (not isinstance(datacenter, str) or datacenter not in self.datacenters):
+        if datacenter is not None and not (isinstance(datacenter, str) and datacenter in self.defined["datacenters"]):
             self.add(value.line_of("datacenter"), f"{field}.datacenter", f"unknown datacenter '{datacenter}'")
             datacenter = None
         check = self.pool_check(value, field)
-        members = self.members(value.get("members"), f"{field}.members", value.line_of("members"))
+        raw_members = value.get("members")
+        members_line = value.line_of("members") if "members" in value else line
+        members = self.members(raw_members, f"{field}.members", members_line)
+        listed = len(raw_members) if isinstance(raw_members, list) else 0
         min_healthy = value.get("min_healthy", 1)
         if isinstance(min_healthy, bool) or not isinstance(min_healthy, int) or min_healthy < 1:
             self.add(value.line_of("min_healthy"), f"{field}.min_healthy",
                      f"'{min_healthy}' is not a whole number >= 1")
             min_healthy = 1
-        elif members and min_healthy > len(members):
+        elif listed and min_healthy > listed:
             self.add(value.line_of("min_healthy"), f"{field}.min_healthy",
-                     f"{min_healthy} is more than the pool's {len(members)} members")
+                     f"{min_healthy} is more than the pool's {listed} member{'s' if listed > 1 else ''}")
         initial = value.get("initial", "up")
         if initial not in ("up", "down"):
             self.add(value.line_of("initial"), f"{field}.initial", f"'{initial}' is not up or down")
@@ -165,7 +182,8 @@ class _PolicyReader:
         if isinstance(check, YMap):
             return self.check("", check, f"{field}.check", line)
         if not isinstance(check, str) or check not in self.checks:
-            self.add(line, f"{field}.check", f"unknown check '{check}'")
+            if not (isinstance(check, str) and check in self.defined["checks"]):
+                self.add(line, f"{field}.check", f"unknown check '{check}'")
             return None
         return self.checks[check]
 
@@ -181,6 +199,9 @@ class _PolicyReader:
             weight: Any = 1
             if isinstance(item, YMap):
                 if self.mapping(item, item_field, item_line, MEMBER_KEYS) is None:
+                    continue
+                if "address" not in item:
+                    self.add(item_line, f"{item_field}.address", "required")
                     continue
                 address_text = item.get("address")
                 weight = item.get("weight", 1)
@@ -221,7 +242,8 @@ class _PolicyReader:
         if "ttl" in value:
             ttl = value["ttl"]
             if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 <= ttl <= MAX_TTL:
-                self.add(value.line_of("ttl"), f"{field}.ttl", f"'{ttl}' is not a TTL (whole seconds from 0)")
+                self.add(value.line_of("ttl"), f"{field}.ttl",
+                         f"'{ttl}' is not a TTL (whole seconds from 0 to {MAX_TTL})")
             else:
                 kwargs["ttl"] = ttl
         if "sticky" in value:
@@ -279,12 +301,14 @@ class _PolicyReader:
                 else:
                     entries[key] = names
             else:
-                try:
-                    networks.append((ipaddress.ip_network(key, strict=True), names))
-                except ValueError as exc:
-                    self.add(key_line, f"{field}.map.{key}", f"not a network in CIDR form: {exc}")
+                problem = _cidr_key_problem(key)
+                if problem:
+                    self.add(key_line, f"{field}.map.{key}", problem)
+                else:
+                    networks.append((ipaddress.ip_network(key), names))
         if "default" not in table:
-            self.add(table.line, f"{field}.map", "needs a 'default' entry for clients that match nothing else")
+            self.add(value.line_of("map"), f"{field}.map",
+                     "needs a 'default' entry for clients that match nothing else")
         if method == "geo":
             kwargs["geo_map"] = entries
         else:
@@ -316,7 +340,7 @@ class _PolicyReader:
             return
         kwargs["candidates"] = self.name_list(pools, f"{field}.pools", pools_line)
         bias = value.get("bias")
-        if bias is not None:
+        if bias is not None and method == "nearest":
             if not isinstance(bias, YMap):
                 self.add(value.line_of("bias"), f"{field}.bias", "must map pool names to kilometres")
                 return
@@ -333,7 +357,10 @@ class _PolicyReader:
     # -- whole-policy checks -------------------------------------------------------------
 
     def check_services(self, policy: Policy, raw: Any) -> None:
-        """Names resolve, pools and services do not share names, no cycles, nearest has coordinates."""
+        """Names resolve, pools and services do not share names, no cycles, nearest has coordinates.
+
+        Each problem is reported at the reference that causes it (`services.web.map.KR[1]`).
+        """
         raw_lines = raw if isinstance(raw, YMap) else None
 
         def line_of(name: str) -> int:
@@ -343,23 +370,57 @@ class _PolicyReader:
             if name in policy.pools:
                 self.add(line_of(name), f"services.{name}", f"'{name}' is also a pool name (they share one namespace)")
         for service in policy.services.values():
-            field = f"services.{service.name}"
-            for target in service.referenced():
-                if target not in policy.pools and target not in policy.services:
-                    self.add(line_of(service.name), field, f"unknown pool or service '{target}'")
-            if service.method in ("nearest", "latency"):
-                for target in service.candidates:
-                    pool = policy.pools.get(target)
-                    if target in policy.services:
-                        self.add(line_of(service.name), field,
-                                 f"{service.method} chooses by datacenter location: '{target}' is a service")
-                    elif pool is not None:
-                        dc = policy.datacenters.get(pool.datacenter or "")
-                        if service.method == "nearest" and (dc is None or dc.location is None):
-                            self.add(line_of(service.name), field,
-                                     f"pool '{target}' needs a datacenter with a location for nearest")
+            spec = raw_lines.get(service.name) if raw_lines is not None else None
+            if not isinstance(spec, YMap):
+                continue
+            for target, field, line in _references(service, spec, f"services.{service.name}"):
+                known = target in policy.pools or target in policy.services
+                if not known:
+                    if not (self.broken("pools", target, policy.pools)
+                            or self.broken("services", target, policy.services)):
+                        self.add(line, field, f"unknown pool or service '{target}'")
+                    continue
+                if service.method not in ("nearest", "latency") or field.endswith(".all_down"):
+                    continue
+                pool = policy.pools.get(target)
+                if target in policy.services:
+                    self.add(line, field, f"{service.method} chooses by datacenter location: '{target}' is a service")
+                elif pool is not None and service.method == "nearest":
+                    dc = policy.datacenters.get(pool.datacenter or "")
+                    if (dc is None or dc.location is None) and not self.broken(
+                            "datacenters", pool.datacenter or "", policy.datacenters):
+                        self.add(line, field, f"pool '{target}' needs a datacenter with a location for nearest")
         for cycle in _cycles(policy):
             self.add(line_of(cycle[0]), f"services.{cycle[0]}", "cycle: " + " -> ".join(cycle))
+
+
+def _references(service: Service, spec: YMap, field: str) -> list[tuple[str, str, int]]:
+    """Each name a parsed service refers to, with the field and line where the file says it."""
+    sites: list[tuple[str, str, int]] = []
+
+    def names(value: Any, where: str, line: int) -> None:
+        if isinstance(value, str):
+            sites.append((value, where, line))
+        elif isinstance(value, YList):
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    sites.append((item, f"{where}[{index}]", value.line_of(index)))
+
+    if service.method in ("geo", "cidr"):
+        table = spec.get("map")
+        if isinstance(table, YMap):
+            for key, targets in table.items():
+                names(targets, f"{field}.map.{key}", table.line_of(key))
+    else:
+        pools = spec.get("pools")
+        if isinstance(pools, YMap):
+            if service.method == "weighted":
+                sites.extend((name, f"{field}.pools.{name}", pools.line_of(name)) for name in pools)
+        else:
+            names(pools, f"{field}.pools", spec.line_of("pools"))
+    if service.all_down not in ("fail-open", "servfail"):
+        sites.append((service.all_down, f"{field}.all_down", spec.line_of("all_down")))
+    return sites
 
 
 def _is_number(value: Any) -> bool:
@@ -372,11 +433,31 @@ def _geo_key_problem(key: str) -> str | None:
     if "-" in key and key.upper() == key:
         return None if is_subdivision_code(key) else f"'{key}' is not an ISO 3166-2 subdivision code"
     if len(key) == 2 and key.isupper():
-        return None if is_country_code(key) else f"'{key}' is not an ISO 3166-1 country code"
+        if is_country_code(key):
+            return None
+        continent = continent_name(key)
+        hint = f" (continents are spelled out: {continent})" if continent else ""
+        return f"'{key}' is not an ISO 3166-1 country code{hint}"
+    if key.lower() in CONTINENTS:
+        return f"'{key}' is not a continent (continents are lower case: {key.lower()})"
     return (
         f"'{key}' is neither a country (KR), a subdivision (US-CA) nor a continent "
         f"({', '.join(sorted(CONTINENTS))})"
     )
+
+
+def _cidr_key_problem(key: str) -> str | None:
+    try:
+        ipaddress.ip_network(key, strict=True)
+    except ValueError:
+        pass
+    else:
+        return None
+    try:
+        network = ipaddress.ip_network(key, strict=False)
+    except ValueError:
+        return f"'{key}' is not a network in CIDR form (e.g. 10.0.0.0/8 or 2001:db8::/32)"
+    return f"'{key}' has host bits set (the network is {network})"
 
 
 def _cycles(policy: Policy) -> list[list[str]]:
