@@ -10,13 +10,16 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
+from time import perf_counter
 
 from gslb.dns.constants import PLAIN_UDP_LIMIT, TCP_LIMIT, Rcode, RRClass, RRType
 from gslb.dns.name import Name
 from gslb.dns.query import DropPacket, Query, QueryError, parse_header, parse_query
+from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, RateLimiter, limited_reply, response_identity
 from gslb.dns.render import opt_for, render_answer, render_error
 from gslb.engine.answer import Answer, Client
 from gslb.engine.resolver import Resolver
+from gslb.metrics import QueryStats
 from gslb.zones.model import Rdata, RRset
 from gslb.zones.zoneset import ZoneSet
 
@@ -45,26 +48,38 @@ class QueryHandler:
         self.resolver = resolver
         self.options = options
         self.nsid = options.nsid.encode() if options.nsid else None
+        self.stats = QueryStats()
         self._chaos_rdata = (
             Rdata((bytes((len(self.nsid[:255]),)) + self.nsid[:255],), options.nsid or "") if self.nsid else None
         )
 
-    def handle(self, data: bytes, source: IPAddress, tcp: bool) -> bytes | None:
-        """The reply to send, or None for silence."""
+    def handle(self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None = None) -> bytes | None:
+        """The reply to send, or None for silence (or when `limiter`, given for UDP only, drops it)."""
+        started = perf_counter()
         try:
-            return self._handle(data, source, tcp)
+            reply, zone, qtype, ecs = self._handle(data, source, tcp, limiter)
         except Exception:
             log.exception("internal error answering a query from %s", source)
-            return self._servfail(data)
+            reply, zone, qtype, ecs = self._servfail(data), "", 0, False
+        if reply is not None:
+            self.stats.count(zone, qtype, reply[3] & 0x0F, "tcp" if tcp else "udp", bool(reply[2] & 0x02), ecs,
+                             perf_counter() - started)
+        return reply
 
-    def _handle(self, data: bytes, source: IPAddress, tcp: bool) -> bytes | None:
+    def _handle(
+        self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None
+    ) -> tuple[bytes | None, str, int, bool]:
+        """The reply, and for the counters: the zone, the query type, whether ECS was sent."""
         try:
             query = parse_query(data)
         except DropPacket:
-            return None
+            return None, "", 0, False
         except QueryError as exc:
             opt = opt_for(exc.edns, self.options.max_udp_size, exc.rcode, self.nsid, 0)
-            return render_error(exc.header, exc.question, exc.rcode, opt)
+            qtype = exc.question.qtype if exc.question is not None else 0
+            if limiter is not None and (verdict := limiter.check(source, ERROR_IDENTITY)) != SEND:
+                return limited_reply(exc.header, exc.question, exc.rcode, opt, verdict), "", qtype, False
+            return render_error(exc.header, exc.question, exc.rcode, opt), "", qtype, False
         question = query.question
         answer = self._answer(query, source)
         edns = query.edns
@@ -76,7 +91,13 @@ class QueryHandler:
             limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.options.max_udp_size))
         scope = answer.scope if edns is not None and edns.ecs is not None and edns.ecs.source_prefix else 0
         opt = opt_for(edns, self.options.max_udp_size, answer.rcode, self.nsid, scope)
-        return render_answer(query.header, question, answer, limit, opt)
+        if limiter is not None:  # rate limiting (UDP): decided before encoding, so a drop costs no encoding
+            verdict = limiter.check(source, response_identity(self.state.zones, question, answer))
+            if verdict != SEND:
+                reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
+                return reply, answer.zone, question.qtype, edns is not None and edns.ecs is not None
+        reply = render_answer(query.header, question, answer, limit, opt)
+        return reply, answer.zone, question.qtype, edns is not None and edns.ecs is not None
 
     def _answer(self, query: Query, source: IPAddress) -> Answer:
         question = query.question

@@ -7,6 +7,7 @@ import logging
 import socket
 
 from gslb.config import DnsConfig, Endpoint
+from gslb.dns.ratelimit import RateLimiter
 from gslb.dns.sockets import bind_pair
 from gslb.dns.tcp import TcpLimits, TcpProtocol
 from gslb.dns.udp import Handle, UdpProtocol
@@ -15,8 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class DnsServer:
-    def __init__(self, handle: Handle, config: DnsConfig, reuse_port: bool = False) -> None:
+    def __init__(
+        self, handle: Handle, config: DnsConfig, reuse_port: bool = False, rate_limiter: RateLimiter | None = None
+    ) -> None:
         self.handle = handle
+        self.rate_limiter = rate_limiter  # UDP only; `handle` must then accept `limiter=`
         self.config = config
         self.reuse_port = reuse_port
         self.limits = TcpLimits(config.tcp_idle_timeout, config.tcp_max_connections)
@@ -28,7 +32,9 @@ class DnsServer:
         loop = asyncio.get_running_loop()
         for endpoint in self.config.listen:
             udp, tcp = bind_pair(endpoint, self.reuse_port)
-            transport, _ = await loop.create_datagram_endpoint(lambda: UdpProtocol(self.handle), sock=udp)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: UdpProtocol(self.handle, self.rate_limiter), sock=udp
+            )
             self._transports.append(transport)
             tcp.listen(socket.SOMAXCONN)
             server = await loop.create_server(lambda: TcpProtocol(self.handle, self.limits), sock=tcp)

@@ -1,9 +1,23 @@
-"""DNS over TCP (RFC 7766): pipelined queries, idle timeout, a cap on connections.
+"""DNS over TCP (RFC 7766): pipelined queries, idle timeout, caps on connections and queries.
 
-A connection is closed when no complete query has arrived for `idle_timeout` seconds, which
-also drops clients that trickle bytes (slowloris) without affecting others. The read buffer
-never holds more than one message (at most 65,537 bytes) because each message is answered as
-soon as it is complete; reading pauses while the client does not read our replies.
+Limits, and what each one protects against:
+
+- **Idle timeout.** A connection is closed when no complete query has been answered for
+  `idle_timeout` seconds. The timer is re-armed only by a complete message that got a reply
+  (or by the client draining our replies, see below), never by a partial one, so a client
+  that trickles bytes (slowloris) is dropped after `idle_timeout` like an idle one.
+- **Connection cap.** Over `max_connections` open connections, a new one is closed at once.
+- **Query cap.** After `max_queries` queries (1000) on one connection, the last reply is
+  written and the connection is closed gracefully; the client opens a new one if it needs to.
+- **Not a DNS query.** A message that deserves silence (shorter than a header, QR=1, and so a
+  length prefix of 0) closes the connection: there is no answer to wait for.
+- **Memory.** Nothing is ever allocated by a length field: the two-byte prefix only says how
+  many bytes to wait for, so the read buffer holds at most one partial message (65,535 + 2
+  bytes) plus the chunk just read. While the client does not read our replies (the
+  transport's write buffer is over its high-water mark, 64 KiB), the server stops reading
+  from it *and* stops answering what is already buffered; if the client still has not read
+  when the idle timer fires, the connection is aborted rather than closed, because a close
+  would wait for the client to read the rest.
 """
 
 from __future__ import annotations
@@ -16,12 +30,22 @@ from gslb.dns.udp import Handle
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_QUERIES = 1000
+
 
 class TcpLimits:
-    def __init__(self, idle_timeout: float, max_connections: int) -> None:
+    """The limits shared by every connection of a server, and counters for the metrics."""
+
+    def __init__(self, idle_timeout: float, max_connections: int, max_queries: int = DEFAULT_MAX_QUERIES) -> None:
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
-        self.open = 0
+        self.max_queries = max_queries
+        self.open = 0  # connections open now (a gauge)
+        self.rejected = 0  # connections closed at once: over max_connections
+        self.idle_closed = 0  # closed after idle_timeout without a complete query (slowloris included)
+        self.query_capped = 0  # closed after max_queries queries
+        self.aborted = 0  # aborted because the client did not read its replies before the timeout
+        self.bad_messages = 0  # closed on a message that is not a DNS query (no reply)
 
 
 class TcpProtocol(asyncio.Protocol):
@@ -33,10 +57,15 @@ class TcpProtocol(asyncio.Protocol):
         self.source: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.counted = False
+        self.queries = 0
+        self.writing_paused = False
+        self.closing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         if self.limits.open >= self.limits.max_connections:
+            self.limits.rejected += 1
+            self.closing = True
             transport.abort()  # type: ignore[attr-defined]
             return
         self.limits.open += 1
@@ -45,6 +74,7 @@ class TcpProtocol(asyncio.Protocol):
         try:
             self.source = ipaddress.ip_address(peer[0])
         except (TypeError, ValueError, IndexError):
+            self.closing = True
             transport.abort()  # type: ignore[attr-defined]
             return
         self._arm_timer()
@@ -56,34 +86,69 @@ class TcpProtocol(asyncio.Protocol):
         self.timer = loop.call_later(self.limits.idle_timeout, self._idle)
 
     def _idle(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        if transport.get_write_buffer_size():
+            # The client does not read: close() would wait for it forever.
+            self.limits.aborted += 1
+            transport.abort()
+            return
+        if not self.closing:
+            self.limits.idle_closed += 1
+        self._close()
+
+    def _close(self) -> None:
+        """Close after the replies already written; abort if that takes longer than the timeout."""
+        self.closing = True
         if self.transport is not None:
             self.transport.close()
+            self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self.buffer += data
+        self._answer_buffered()
+
+    def _answer_buffered(self) -> None:
         buffer = self.buffer
-        buffer += data
         answered = False
-        while len(buffer) >= 2:
+        while len(buffer) >= 2 and not self.writing_paused and not self.closing:
             length = (buffer[0] << 8) | buffer[1]
             if len(buffer) < 2 + length:
                 break
             message = bytes(buffer[2 : 2 + length])
             del buffer[: 2 + length]
-            answered = True
             assert self.source is not None
             reply = self.handle(message, self.source, True)
-            if reply is not None and self.transport is not None:
-                self.transport.write(len(reply).to_bytes(2, "big") + reply)
+            if reply is None or self.transport is None:
+                self.limits.bad_messages += 1
+                self._close()
+                return
+            answered = True
+            self.queries += 1
+            # May call pause_writing(), which ends this loop until the client reads.
+            self.transport.write(len(reply).to_bytes(2, "big") + reply)
+            if self.queries >= self.limits.max_queries:
+                self.limits.query_capped += 1
+                self._close()
+                return
         if answered:
             self._arm_timer()
 
     def pause_writing(self) -> None:
+        self.writing_paused = True
         if self.transport is not None:
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None:
-            self.transport.resume_reading()
+        self.writing_paused = False
+        if self.transport is None or self.closing:
+            return
+        self._arm_timer()  # the client is reading: it is alive
+        self.transport.resume_reading()
+        self._answer_buffered()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.timer is not None:
@@ -92,3 +157,4 @@ class TcpProtocol(asyncio.Protocol):
             self.limits.open -= 1
             self.counted = False
         self.transport = None
+        self.buffer.clear()
