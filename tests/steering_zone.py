@@ -33,6 +33,8 @@ records:
   capped: {{service: capped}}
   v4only: {{service: v4only}}
   cold-first: {{service: cold-first}}
+  fast: {{service: fast}}
+  light: {{service: light}}
   cname-to-geo: {{CNAME: geo}}
 
 datacenters:
@@ -125,4 +127,10 @@ services:
   cold-first:
     method: failover
     pools: [cold, spare]
+  fast:
+    method: latency
+    pools: [seoul, frankfurt, virginia]
+  light:
+    method: least-loaded
+    pools: [seoul, frankfurt, virginia]
 """

@@ -1,15 +1,24 @@
-"""The HTTP API (aiohttp): read-only status routes for now; health routes plug in here."""
+"""The HTTP API (aiohttp): status and metrics (open reads), and the routes that need the token."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import CollectorRegistry
+
+from gslb.api.auth import check_token
+from gslb.api.health_routes import HealthRoutes
+from gslb.api.page import status_page
+from gslb.health.status import datacenters_status
+from gslb.metrics import build_registry
 
 if TYPE_CHECKING:
     from gslb.service import GslbServer
 
 SERVER_KEY = web.AppKey("gslb_server", object)
+REGISTRY_KEY = web.AppKey("gslb_registry", CollectorRegistry)
 
 
 def _server(request: web.Request) -> GslbServer:
@@ -53,10 +62,39 @@ async def explain(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
+async def datacenters(request: web.Request) -> web.Response:
+    server = _server(request)
+    return web.json_response({"datacenters": datacenters_status(server.state.zones, server.health)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[REGISTRY_KEY]
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def reload(request: web.Request) -> web.Response:
+    """(token) Reload the zone folder; 200 when nothing was rejected, 422 when something was."""
+    server = _server(request)
+    check_token(request, server.token)
+    report = await server.reload("api")
+    body = {
+        "loaded": [zone.origin.text for zone in report.loaded],
+        "rejected": [{"file": error.file, "errors": [str(p) for p in error.problems]} for error in report.rejected],
+    }
+    return web.json_response(body, status=422 if report.rejected else 200)
+
+
 def build_app(server: GslbServer) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    # Reports from a prober with thousands of targets fit well under 4 MiB; larger bodies are refused.
+    app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SERVER_KEY] = server
+    app[REGISTRY_KEY] = build_registry(server)
+    app.router.add_get("/", status_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
+    app.router.add_get("/status/datacenters", datacenters)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/v1/explain", explain)
+    app.router.add_post("/v1/reload", reload)
+    HealthRoutes(server).register(app)
     return app

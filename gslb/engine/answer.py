@@ -38,6 +38,7 @@ class Answer:
     additional: list[RRset] = field(default_factory=list)
     trim_index: int | None = None  # answer[trim_index] is a steered selection that may be cut to fit
     scope: int = 0  # ECS scope prefix length: 0 when the answer does not depend on the client
+    zone: str = ""  # the zone answered from (for the query counters); "" when none
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ class Resolver:
         zone = zones.find(qname)
         if zone is None:
             return Answer(rcode=Rcode.REFUSED, authoritative=False)
-        answer = Answer()
+        answer = Answer(zone=zone.origin.text)
         seen: set[bytes] = set()
         name = qname
         for _ in range(MAX_CHAIN + 1):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from gslb.geo.location import GeoLocation
+from gslb.health.view import NO_MEASUREMENTS, Measurements
 from gslb.steering.model import Policy, Service
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -26,7 +28,7 @@ class Decision:
     service: str
     rule: str  # why: "map KR", "map default", "cidr 10.0.0.0/8", "by distance", "list"
     candidates: tuple[str, ...]
-    distances: tuple[tuple[str, float], ...] = ()  # nearest: km after bias, for explain
+    distances: tuple[tuple[str, float], ...] = ()  # nearest: km after bias; latency: ms, for explain
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -36,7 +38,14 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def decide(policy: Policy, service: Service, location: GeoLocation | None, address: IPAddress) -> Decision:
+def decide(
+    policy: Policy,
+    service: Service,
+    location: GeoLocation | None,
+    address: IPAddress,
+    zone: str = "",
+    measurements: Measurements = NO_MEASUREMENTS,
+) -> Decision:
     method = service.method
     if method == "geo":
         return _geo(service, location)
@@ -44,6 +53,10 @@ def decide(policy: Policy, service: Service, location: GeoLocation | None, addre
         return _cidr(service, address)
     if method == "nearest":
         return _nearest(policy, service, location)
+    if method == "latency":
+        return _latency(policy, service, location, zone, measurements)
+    if method == "least-loaded":
+        return _least_loaded(service, measurements.pool_load.get(zone, {}))
     return Decision(service.name, "list", service.candidates)
 
 
@@ -82,22 +95,70 @@ def _nearest(policy: Policy, service: Service, location: GeoLocation | None) -> 
     )
 
 
-def decision_key(policy: Policy, service: Service, location: GeoLocation | None, address: IPAddress) -> tuple:
-    """Everything the client's properties decide in this service and the services below it."""
-    decision = decide(policy, service, location, address)
+def nearest_prober(
+    location: GeoLocation | None, probers: dict[str, tuple[float, float]] | Any
+) -> str | None:
+    """The prober standing closest to the client (ties: the first name in order)."""
+    if location is None or location.latitude is None or location.longitude is None or not probers:
+        return None
+    here = (location.latitude, location.longitude)
+    return min(sorted(probers), key=lambda name: haversine_km(here, probers[name]))
+
+
+def _latency(
+    policy: Policy, service: Service, location: GeoLocation | None, zone: str, measurements: Measurements
+) -> Decision:
+    prober = nearest_prober(location, measurements.prober_locations.get(zone, {}))
+    if prober is None:
+        return Decision(service.name, "list (no prober near the client)", service.candidates)
+    rtts = measurements.rtt_ms.get(zone, {}).get(prober, {})
+    measured = []
+    for index, name in enumerate(service.candidates):
+        pool = policy.pools.get(name)
+        rtt = rtts.get(pool.datacenter or "") if pool is not None else None
+        measured.append((rtt if rtt is not None else float("inf"), index, name))
+    measured.sort()
+    return Decision(
+        service.name,
+        f"by round-trip time from prober {prober}",
+        tuple(name for _, _, name in measured),
+        tuple((name, round(ms, 2)) for ms, _, name in measured if ms != float("inf")),
+    )
+
+
+def _least_loaded(service: Service, loads: dict[str, float] | Any) -> Decision:
+    ranked = sorted(
+        enumerate(service.candidates), key=lambda item: (loads.get(item[1], float("inf")), item[0])
+    )
+    return Decision(service.name, "by reported load", tuple(name for _, name in ranked))
+
+
+def decision_key(
+    policy: Policy,
+    service: Service,
+    location: GeoLocation | None,
+    address: IPAddress,
+    zone: str = "",
+    measurements: Measurements = NO_MEASUREMENTS,
+) -> tuple:
+    """Everything the client's properties decide in this service and the services below it.
+
+    For `latency` that is the prober nearest to the client, not the order its measurements give:
+    measurements change over time, so a scope must not rest on two regions' orders being equal.
+    """
+    if service.method == "latency":
+        own: tuple = ("prober", nearest_prober(location, measurements.prober_locations.get(zone, {})))
+        candidates = service.candidates
+    else:
+        decision = decide(policy, service, location, address, zone, measurements)
+        own, candidates = decision.candidates, decision.candidates
+    reachable = (*candidates, service.all_down) if service.all_down not in ("fail-open", "servfail") else candidates
     nested = tuple(
-        decision_key(policy, policy.services[name], location, address)
-        for name in _reachable(service, decision)
+        decision_key(policy, policy.services[name], location, address, zone, measurements)
+        for name in reachable
         if name in policy.services
     )
-    return (decision.candidates, nested)
-
-
-def _reachable(service: Service, decision: Decision) -> tuple[str, ...]:
-    """Candidates the decision can lead to, including the all_down fallback."""
-    if service.all_down not in ("fail-open", "servfail"):
-        return (*decision.candidates, service.all_down)
-    return decision.candidates
+    return (own, nested)
 
 
 def service_tree(policy: Policy, service: Service) -> list[Service]:

@@ -43,10 +43,21 @@ class SteeringEngine:
         self.rng = random.Random(seed)
         self._rotation = itertools.count()
         self._scopes: dict[tuple[str, str, IPAddress], int] = {}
+        self.answer_counts: dict[tuple[str, str, str], int] = {}  # (zone, service, pool) -> answers
 
     def zones_changed(self) -> None:
         """Drop cached scopes: they were computed from the previous policies."""
         self._scopes.clear()
+
+    def set_health(self, view: HealthView) -> None:
+        """Swap in a new health view (one assignment: a query sees the old view or the new one).
+
+        Scopes rest on decisions, which health does not change, except where the probers stand
+        (the `latency` method decides by the nearest prober): when that changes, scopes go too.
+        """
+        if view.measurements.prober_locations != self.health.measurements.prober_locations:
+            self._scopes.clear()
+        self.health = view
 
     # -- the Steering protocol -----------------------------------------------------------
 
@@ -67,6 +78,10 @@ class SteeringEngine:
         scope = self._scope(zone, service, address) if client.ecs is not None and client.ecs.source_prefix else 0
         if choice.servfail:
             return Steered(None, scope, servfail=True)
+        counts = self.answer_counts
+        for pool, _ in choice.pools:
+            key = (zone.origin.text, service.name, pool.name)
+            counts[key] = counts.get(key, 0) + 1
         family = 4 if qtype == RRType.A else 6
         addresses = selector.addresses(choice, family, service, next(self._rotation))
         if not addresses:
@@ -89,14 +104,15 @@ class SteeringEngine:
         cached = self._scopes.get(key)
         if cached is not None:
             return cached
-        scope = self.compute_scope(zone.policy, service, address)
+        scope = self.compute_scope(zone, service, address)
         if len(self._scopes) >= SCOPE_CACHE_LIMIT:
             self._scopes.clear()
         self._scopes[key] = scope
         return scope
 
-    def compute_scope(self, policy: Policy, service: Service, address: IPAddress) -> int:
+    def compute_scope(self, zone: Zone, service: Service, address: IPAddress) -> int:
         """The widest prefix around the address in which every client gets the same decision."""
+        policy: Policy = zone.policy
         uses_location, uses_address, sticky = depends_on(policy, service)
         minimum = STICKY_PREFIX[address.version] if sticky else 0
         if not uses_location and not uses_address:
@@ -107,8 +123,11 @@ class SteeringEngine:
             for network, _ in other.cidr_map
         )
 
+        measurements = self.health.measurements
+        zone_text = zone.origin.text
+
         def key_of(location: GeoLocation | None, at: IPAddress) -> tuple:
-            return decision_key(policy, service, location, at)
+            return decision_key(policy, service, location, at, zone_text, measurements)
 
         geo = self.geo if uses_location else None
         return widest_uniform_prefix(address, key_of, geo, cidr, minimum)

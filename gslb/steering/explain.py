@@ -42,7 +42,7 @@ class _TracingSteering:
             "answer": [r.text for r in steered.rrset.rdatas] if steered.rrset else [],
             "ttl": steered.rrset.ttl if steered.rrset else None,
             # The scope a resolver sending ECS for this client would get.
-            "scope": self.engine.compute_scope(zone.policy, service, client.address),
+            "scope": self.engine.compute_scope(zone, service, client.address),
             "servfail": steered.servfail,
         })
         return steered

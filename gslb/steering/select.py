@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gslb.geo.location import GeoLocation
-from gslb.health.view import HealthView, State
+from gslb.health.view import HealthView, State, counts_as_up
 from gslb.steering.decide import decide
 from gslb.steering.model import Member, Policy, Pool, Service
 
@@ -88,10 +88,7 @@ class Selector:
         return self.health.member_state(self.zone, pool.name, member.address)
 
     def member_up(self, pool: Pool, member: Member) -> bool:
-        state = self.member_state(pool, member)
-        if state is State.UNKNOWN:
-            return pool.initial == "up"
-        return state is State.UP
+        return counts_as_up(self.member_state(pool, member), pool.initial)
 
     def pool_up(self, pool: Pool) -> bool:
         return sum(self.member_up(pool, m) for m in pool.members) >= pool.min_healthy
@@ -125,12 +122,12 @@ class Selector:
         return Choice([(pool, not honour_health)], degraded=honour_health and self.pool_short(pool))
 
     def _choose(self, service: Service, honour_health: bool) -> Choice | None:
-        decision = decide(self.policy, service, self.location, self.address)
+        decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
         self._note(service, {
             "method": service.method,
             "rule": decision.rule,
             "candidates": [self._describe(name) for name in decision.candidates],
-            **({"distances_km": dict(decision.distances)} if decision.distances else {}),
+            **({self._measure_label(service): dict(decision.distances)} if decision.distances else {}),
             **({} if honour_health else {"health": "ignored"}),
         })
         if service.method == "all":
@@ -232,6 +229,10 @@ class Selector:
                 for m in pool.members
             ],
         }
+
+    @staticmethod
+    def _measure_label(service: Service) -> str:
+        return "rtt_ms" if service.method == "latency" else "distances_km"
 
     def _note(self, service: Service, facts: dict[str, Any]) -> None:
         if self.trace is None:

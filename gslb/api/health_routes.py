@@ -1,0 +1,166 @@
+"""HTTP routes for probers and operators: targets, reports, overrides.
+
+Every route here needs the bearer token. Bodies are validated whole before anything changes,
+so a 401 or a 400 leaves the server exactly as it was.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from gslb.api.auth import check_token
+from gslb.health.overrides import KINDS, Override
+from gslb.health.reports import ReportError, parse_report
+
+if TYPE_CHECKING:
+    from gslb.service import GslbServer
+
+OVERRIDE_KEYS = {"state", "expires_in", "reason", "by"}
+MAX_REASON = 500
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _not_found(message: str) -> web.HTTPNotFound:
+    return web.HTTPNotFound(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_request("the body is not valid JSON") from None
+
+
+def _actor(request: web.Request, body: dict[str, Any] | None = None) -> str:
+    who = (body or {}).get("by") or request.headers.get("X-Gslb-User")
+    return f"{who} via {request.remote}" if who else f"api via {request.remote}"
+
+
+class HealthRoutes:
+    def __init__(self, server: GslbServer) -> None:
+        self.server = server
+
+    def authorize(self, request: web.Request, counted: bool = False) -> None:
+        try:
+            check_token(request, self.server.token)
+        except web.HTTPUnauthorized:
+            if counted:
+                self.server.health.count_rejected("unauthorized")
+            raise
+
+    async def targets(self, request: web.Request) -> web.Response:
+        self.authorize(request)
+        targets = sorted(self.server.health.index.targets.values(), key=lambda t: (t.address, t.id))
+        return web.json_response({"targets": [t.to_json() for t in targets]})
+
+    async def reports(self, request: web.Request) -> web.Response:
+        self.authorize(request, counted=True)
+        body = await _json_body(request) if request.can_read_body else None
+        try:
+            report = parse_report(body)
+        except ReportError as exc:
+            self.server.health.count_rejected("malformed")
+            raise _bad_request(str(exc)) from None
+        accepted, unknown = self.server.health.apply_report(report)
+        return web.json_response({"accepted": accepted, "unknown": unknown})
+
+    # -- overrides -----------------------------------------------------------------------
+
+    async def list_overrides(self, request: web.Request) -> web.Response:
+        self.authorize(request)
+        return web.json_response({"overrides": [o.to_json() for o in self.server.health.overrides.active()]})
+
+    def _subject(self, request: web.Request) -> tuple[str, str, str, str | None]:
+        """(zone, kind, name, address) from the path, checked against the zones being served."""
+        info = request.match_info
+        zone_name, kind, name = info["zone"].rstrip(".").lower(), info["kind"], info["name"]
+        address = info.get("address")
+        if kind not in KINDS:
+            raise _not_found(f"kind '{kind}' is not one of {', '.join(KINDS)}")
+        if (kind == "members") != (address is not None):
+            raise _not_found("members take a pool name and an address; datacenters and pools take a name only")
+        zone = next((z for z in self.server.state.zones if z.origin.text.rstrip(".").lower() == zone_name), None)
+        if zone is None or zone.policy is None:
+            raise _not_found(f"no steered zone '{zone_name}'")
+        policy = zone.policy
+        if kind == "datacenters" and name not in policy.datacenters:
+            raise _not_found(f"no datacenter '{name}' in {zone_name}")
+        if kind in ("pools", "members") and name not in policy.pools:
+            raise _not_found(f"no pool '{name}' in {zone_name}")
+        if address is not None:
+            members = {str(m.address): str(m.address) for m in policy.pools[name].members}
+            normal = _normal_address(address)
+            if normal not in members:
+                raise _not_found(f"no member {address} in pool '{name}'")
+            address = normal
+        return zone_name, kind, name, address
+
+    async def put_override(self, request: web.Request) -> web.Response:
+        self.authorize(request)
+        body = await _json_body(request)
+        zone, kind, name, address = self._subject(request)
+        state, expires_in, reason = _override_body(body)
+        now = self.server.health.clock()
+        override = Override(
+            zone, kind, name, address, state, reason, now,
+            now + expires_in if expires_in is not None else None, body.get("by"),
+        )
+        self.server.health.overrides.set(override, _actor(request, body))
+        self.server.health.rebuild()
+        return web.json_response(override.to_json())
+
+    async def delete_override(self, request: web.Request) -> web.Response:
+        self.authorize(request)
+        zone, kind, name, address = self._subject(request)
+        if not self.server.health.overrides.delete((zone, kind, name, address), _actor(request)):
+            raise _not_found("no such override")
+        self.server.health.rebuild()
+        return web.json_response({"deleted": True})
+
+    def register(self, app: web.Application) -> None:
+        router = app.router
+        router.add_get("/v1/targets", self.targets)
+        router.add_post("/v1/reports", self.reports)
+        router.add_get("/v1/overrides", self.list_overrides)
+        for path in ("/v1/overrides/{zone}/{kind}/{name}", "/v1/overrides/{zone}/{kind}/{name}/{address}"):
+            router.add_put(path, self.put_override)
+            router.add_delete(path, self.delete_override)
+
+
+def _normal_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+
+
+def _override_body(body: Any) -> tuple[str, float | None, str]:
+    if not isinstance(body, dict):
+        raise _bad_request("the body must be a JSON object")
+    unknown = set(body) - OVERRIDE_KEYS
+    if unknown:
+        raise _bad_request(f"unknown keys: {', '.join(sorted(unknown))}")
+    state = body.get("state")
+    if state not in ("up", "down"):
+        raise _bad_request("state: expected \"up\" or \"down\"")
+    expires_in = body.get("expires_in")
+    if expires_in is not None and (
+        isinstance(expires_in, bool) or not isinstance(expires_in, int | float)
+        or not math.isfinite(expires_in) or expires_in <= 0
+    ):
+        raise _bad_request("expires_in: expected a number of seconds above 0")
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise _bad_request(f"reason: expected text of at most {MAX_REASON} characters")
+    by = body.get("by")
+    if by is not None and (not isinstance(by, str) or not by or len(by) > 128):
+        raise _bad_request("by: expected text of 1 to 128 characters")
+    return state, float(expires_in) if expires_in is not None else None, reason
