@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gslb import __version__
-from gslb.config import ConfigError, load_config
+from gslb.config import ConfigError, load_config, unsafe_api_reason
 from gslb.geo import command as geodb_command
 from gslb.health import command as prober_command
 from gslb.logsetup import setup_logging
@@ -29,6 +29,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from gslb.service import serve
 
     config = load_config(args.config)
+    problem = unsafe_api_reason(config)
+    if problem is not None:
+        print(f"gslb serve: {problem}", file=sys.stderr)
+        return 2
     setup_logging(args.log_level)
     return serve(config)
 

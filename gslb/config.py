@@ -113,6 +113,21 @@ class Config:
         return None
 
 
+def unsafe_api_reason(config: Config) -> str | None:
+    """Why the HTTP API must not start as configured, or None.
+
+    Without a token the write routes refuse everything, which is safe, but an API open to the
+    network with no token is almost always a forgotten token file; starting anyway would hide it.
+    """
+    listen = config.http.listen
+    if listen is None or ipaddress.ip_address(listen.host).is_loopback or config.token():
+        return None
+    return (
+        f"refusing to serve the HTTP API on {listen} without a token: set http.token_file or GSLB_TOKEN "
+        "(or listen on a loopback address, or set http.listen: off)"
+    )
+
+
 def config_path(explicit: str | None) -> Path | None:
     if explicit:
         return Path(explicit)
