@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +34,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"gslb serve: {problem}", file=sys.stderr)
         return 2
-    setup_logging(args.log_level)
+    level = args.log_level or config.log.level  # the command line wins over gslb.yaml
+    setup_logging(level, config.log.format)
+    source = str(config.file) if config.file is not None else "built-in defaults"
+    logging.getLogger("gslb").info(
+        "starting gslb %s (config: %s)", __version__, source,
+        extra={"event": "start", "version": __version__, "config": source},
+    )
     return serve(config)
 
 
@@ -68,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the authoritative server (DNS, HTTP API)", epilog=GEO_CREDIT)
     add_config_arg(serve)
-    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="overrides log.level of the config (default INFO)",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     check = sub.add_parser(
