@@ -9,9 +9,9 @@ STAMP  := $(VENV)/.installed
 TEST_DB := geodb/test-city.mmdb
 
 # Debian packages the tests drive as real clients; installed only when missing.
-APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium
+APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium redis-server:redis-server openssl:openssl
 
-.PHONY: serve test lint geodb tools clean
+.PHONY: serve test lint geodb tools bench-tools bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,15 +23,23 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/gslb serve
 
+# $(call apt-tools,COMMAND:PACKAGE ...): install with apt-get the packages whose command is missing.
+define apt-tools
+@missing=""; for pair in $(1); do \
+  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+done; \
+if [ -n "$$missing" ]; then \
+  echo "installing$$missing with apt-get"; \
+  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+fi
+endef
+
 tools:
-	@missing=""; for pair in $(APT_TOOLS); do \
-	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing$$missing with apt-get"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call apt-tools,$(APT_TOOLS))
+
+bench-tools:
+	$(call apt-tools,dnsperf:dnsperf dig:dnsutils)
 
 geodb: $(STAMP) $(TEST_DB)
 
@@ -39,10 +47,18 @@ $(TEST_DB): geodb/test-city.csv $(STAMP)
 	$(BIN)/gslb geodb build geodb/test-city.csv $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check gslb tests
+	$(BIN)/ruff check gslb tests bench fuzz
 
 test: $(STAMP) tools lint
 	$(BIN)/python -m pytest -q
 
+# gslb through the peers' dnsperf matrix (../shared/bench/peers), single worker, about 4 minutes.
+bench: $(STAMP) bench-tools
+	bench/run_bench.sh
+
+# The peers first (installed with apt by their harness, about 10 minutes), then gslb, then the ratios.
+bench-peers: $(STAMP) bench-tools
+	bench/run_bench.sh --peers
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(TEST_DB)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(TEST_DB) bench/run

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gslb.durations import parse_duration
 from gslb.zones.errors import Problems, ZoneFileError
@@ -75,6 +76,7 @@ class DnsConfig:
     rate_limit: RateLimit | None = None
     tcp_idle_timeout: float = 10.0
     tcp_max_connections: int = 1000
+    tcp_max_queries: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,23 @@ class HealthConfig:
     quorum: float | str = 0.5
     stale_after: float = 30.0
     local_prober: bool = False
+    backend: str = "local"  # or redis://[:password@]host:port/db, rediss://... for TLS
+    redis_password_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class QueryLogConfig:
+    """The sampled query log: off while `sample` is 0."""
+
+    sample: float = 0.0
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    format: str = "plain"
+    level: str = "INFO"
+    queries: QueryLogConfig = field(default_factory=QueryLogConfig)
 
 
 @dataclass(frozen=True)
@@ -99,6 +118,7 @@ class Config:
     state_dir: Path = Path("state")
     geodb: str = "bundled"
     health: HealthConfig = field(default_factory=HealthConfig)
+    log: LogConfig = field(default_factory=LogConfig)
 
     def token(self) -> str | None:
         """The bearer token: GSLB_TOKEN wins over token_file."""
@@ -201,16 +221,48 @@ class _ConfigReader:
         path = Path(value)
         return path if path.is_absolute() else self.base / path
 
+    def read_log(self) -> LogConfig:
+        """The `log:` section: line format, level and the sampled query log."""
+        section = self.section("log", ("format", "level", "queries"))
+        queries = self.section("queries", ("sample", "file"), section)
+        return LogConfig(
+            format=self.get(section, "log.", "format", _log_format, "plain"),
+            level=self.get(section, "log.", "level", _log_level, "INFO"),
+            queries=QueryLogConfig(
+                sample=self.get(queries, "log.queries.", "sample", _share, 0.0),
+                file=self.get(queries, "log.queries.", "file", self.path_value, None),
+            ),
+        )
+
+    def read_health(self) -> HealthConfig:
+        """The `health:` section, with the shared backend (local, or Redis) and its password file."""
+        keys = ("quorum", "stale_after", "local_prober", "backend", "redis_password_file")
+        section = self.section("health", keys)
+        backend = self.get(section, "health.", "backend", _health_backend, "local")
+        password_file = self.get(section, "health.", "redis_password_file", self.path_value, None)
+        if password_file is not None and backend == "local":
+            self.problems.add(section.line_of("redis_password_file"), "health.redis_password_file",
+                              "only used with a redis:// or rediss:// backend")
+        elif password_file is not None and urlsplit(backend).password:
+            self.problems.add(section.line_of("redis_password_file"), "health.redis_password_file",
+                              "give the password in health.backend or in this file, not both")
+        return HealthConfig(
+            quorum=self.get(section, "health.", "quorum", _quorum, 0.5),
+            stale_after=self.get(section, "health.", "stale_after", _positive_duration, 30.0),
+            local_prober=self.get(section, "health.", "local_prober", _bool, False),
+            backend=backend,
+            redis_password_file=password_file,
+        )
+
     def read(self) -> Config:
-        top = ("dns", "http", "zones", "state_dir", "geodb", "health")
+        top = ("dns", "http", "zones", "state_dir", "geodb", "health", "log")
         for key in self.doc:
             if key not in top:
                 self.problems.add(self.doc.line_of(key), key, f"unknown key (expected one of: {', '.join(top)})")
         dns = self.section("dns", ("listen", "max_udp_size", "nsid", "workers", "rate_limit", "tcp"))
-        tcp = self.section("tcp", ("idle_timeout", "max_connections"), dns)
+        tcp = self.section("tcp", ("idle_timeout", "max_connections", "max_queries"), dns)
         rate = self.section("rate_limit", ("responses_per_second", "window", "slip"), dns)
         http = self.section("http", ("listen", "token_file"))
-        health = self.section("health", ("quorum", "stale_after", "local_prober"))
         geodb = self.get(self.doc, "", "geodb", _geodb_spec, "bundled")
         if geodb != "bundled":
             geodb = str(self.path_value(geodb))
@@ -223,6 +275,7 @@ class _ConfigReader:
             )
         return Config(
             file=self.path,
+            log=self.read_log(),
             dns=DnsConfig(
                 listen=self.get(dns, "dns.", "listen", _endpoints, DnsConfig.listen),
                 max_udp_size=self.get(dns, "dns.", "max_udp_size", _udp_size, 1232),
@@ -231,6 +284,7 @@ class _ConfigReader:
                 rate_limit=rate_limit,
                 tcp_idle_timeout=self.get(tcp, "dns.tcp.", "idle_timeout", _positive_duration, 10.0),
                 tcp_max_connections=self.get(tcp, "dns.tcp.", "max_connections", _positive_int, 1000),
+                tcp_max_queries=self.get(tcp, "dns.tcp.", "max_queries", _positive_int, 100_000),
             ),
             http=HttpConfig(
                 listen=self.get(http, "http.", "listen", _optional_endpoint, HttpConfig.listen),
@@ -239,11 +293,7 @@ class _ConfigReader:
             zones=self.get(self.doc, "", "zones", self.path_value, Path("zones")),
             state_dir=self.get(self.doc, "", "state_dir", self.path_value, Path("state")),
             geodb=geodb,
-            health=HealthConfig(
-                quorum=self.get(health, "health.", "quorum", _quorum, 0.5),
-                stale_after=self.get(health, "health.", "stale_after", _positive_duration, 30.0),
-                local_prober=self.get(health, "health.", "local_prober", _bool, False),
-            ),
+            health=self.read_health(),
         )
 
 
@@ -318,6 +368,55 @@ def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"'{value}' is not true or false")
     return value
+
+
+def _log_format(value: Any) -> str:
+    if value not in ("plain", "json"):
+        raise ValueError(f"'{value}' is not plain or json")
+    return value
+
+
+def _log_level(value: Any) -> str:
+    if not isinstance(value, str) or value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"'{value}' is not DEBUG, INFO, WARNING or ERROR")
+    return value.upper()
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"'{value}' is not a share from 0 to 1 (0: off, 1: every query)")
+    return float(value)
+
+
+def redacted_url(url: str) -> str:
+    """A backend URL fit for logs and error messages: any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}").geturl()
+
+
+def _health_backend(value: Any) -> str:
+    if value == "local":
+        return value
+    text = value if isinstance(value, str) else str(value)
+    shown = redacted_url(text)
+    parts = urlsplit(text)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ValueError(f"'{shown}' is not local, redis://host:port/db or rediss://host:port/db")
+    if not parts.hostname:
+        raise ValueError(f"'{shown}' names no host")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(f"'{shown}': the port is not a number from 1 to 65535")
+    database = parts.path.lstrip("/")
+    if database and not database.isdigit():
+        raise ValueError(f"'{shown}': the database '{database}' is not a number")
+    return text
 
 
 def _geodb_spec(value: Any) -> str:

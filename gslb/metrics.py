@@ -25,7 +25,7 @@ LATENCY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 class QueryStats:
     """Counters the DNS handler bumps per query."""
 
-    __slots__ = ("ecs", "latency_counts", "latency_sum", "queries", "truncated")
+    __slots__ = ("ecs", "latency_counts", "latency_sum", "queries", "steered", "truncated")
 
     def __init__(self) -> None:
         self.queries: dict[tuple[str, int, int, str], int] = {}  # (zone, qtype, rcode, transport)
@@ -33,6 +33,7 @@ class QueryStats:
         self.truncated: dict[str, int] = {}  # transport -> replies sent with TC=1
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
+        self.steered: dict[tuple[str, str, str], int] = {}  # (zone, service, pool) -> answers
 
     def count(self, zone: str, qtype: int, rcode: int, transport: str, truncated: bool, ecs: bool,
               seconds: float) -> None:
@@ -46,6 +47,27 @@ class QueryStats:
         self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         self.latency_sum += seconds
 
+    def total(self) -> int:
+        return sum(self.queries.values())
+
+    @classmethod
+    def merged(cls, parts: list[QueryStats]) -> QueryStats:
+        """The sum of several processes' counters (the main process and its DNS workers)."""
+        result = cls()
+        for part in parts:
+            for mine, theirs in ((result.queries, part.queries), (result.ecs, part.ecs),
+                                 (result.truncated, part.truncated), (result.steered, part.steered)):
+                for key, count in theirs.items():
+                    mine[key] = mine.get(key, 0) + count  # type: ignore[index]
+            result.latency_counts = [a + b for a, b in zip(result.latency_counts, part.latency_counts, strict=True)]
+            result.latency_sum += part.latency_sum
+        return result
+
+    def count_steered(self, pools: tuple[tuple[str, str, str], ...]) -> None:
+        steered = self.steered
+        for key in pools:
+            steered[key] = steered.get(key, 0) + 1
+
 
 class GslbCollector(Collector):
     """Reads the server's counters and health state at scrape time."""
@@ -55,10 +77,11 @@ class GslbCollector(Collector):
 
     def collect(self) -> Iterator:  # type: ignore[override]
         server = self.server
-        yield from _query_families(server.handler.stats)
+        stats = server.query_stats()
+        yield from _query_families(stats)
         answers = CounterMetricFamily("gslb_steering_answers", "Steered answers, by service and the pool answered from",
                                       labels=["zone", "service", "pool"])
-        for (zone, service, pool), count in sorted(server.steering.answer_counts.items()):
+        for (zone, service, pool), count in sorted(stats.steered.items()):
             answers.add_metric([zone, service, pool], count)
         yield answers
         yield from _health_families(server)
@@ -124,7 +147,7 @@ def _health_families(server: GslbServer) -> Iterator:
     yield rejected
     backend = GaugeMetricFamily("gslb_health_backend_connected", "1 when the shared health backend is reachable",
                                 labels=["kind"])
-    backend.add_metric(["local"], 1.0)
+    backend.add_metric([monitor.backend.kind], 1.0 if monitor.backend.connected else 0.0)
     yield backend
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from gslb.config import Config, Endpoint
 from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
 from gslb.dns.ratelimit import RateLimiter
 from gslb.dns.server import DnsServer
+from gslb.dns.workers import WorkerPool, worker_count
 from gslb.engine.resolver import Resolver
 from gslb.geo.database import GeoDatabase
 from gslb.geo.errors import GeoDatabaseError
@@ -28,6 +30,9 @@ from gslb.health.prober import Endpoint as ProberEndpoint
 from gslb.health.prober import FunctionSink, FunctionSource, Prober
 from gslb.health.reports import parse_report
 from gslb.health.status import datacenters_status, pools_status, probers_status
+from gslb.health.view import HealthView
+from gslb.metrics import QueryStats
+from gslb.querylog import open_query_log
 from gslb.sdnotify import Notifier
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import LoadReport, reload_zones
@@ -60,11 +65,15 @@ class GslbServer:
         self.handler = QueryHandler(
             self.state, self.resolver, DnsOptions(config.dns.max_udp_size, config.dns.nsid)
         )
+        self.handler.query_log = open_query_log(config.log.queries, config.log.format)
         self.rate_limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
-        self.dns = DnsServer(self.handler.handle, config.dns, rate_limiter=self.rate_limiter)
+        self.dns_processes = worker_count(config.dns)
+        self.dns = DnsServer(self.handler.handle, config.dns, reuse_port=self.dns_processes > 1,
+                             rate_limiter=self.rate_limiter)
+        self.workers: WorkerPool | None = None
         # Health: verdicts and overrides become a HealthView that steering swaps in whole.
         self.token = config.token()
-        self.health = HealthMonitor(config.health, config.state_dir, self.steering.set_health)
+        self.health = HealthMonitor(config.health, config.state_dir, self._health_changed)
         self.local_prober: Prober | None = None
         self.reload_counts: dict[str, int] = {"success": 0, "failure": 0}
         self.http_runner: web.AppRunner | None = None
@@ -87,13 +96,16 @@ class GslbServer:
         swapped in on the loop thread with one assignment. Reloads never overlap.
         """
         async with self._reload_lock:
-            log.info("reload requested by %s", trigger)
+            log.info("reload requested by %s", trigger, extra={"event": "reload_requested", "trigger": trigger})
             if self.ready:
                 self.notifier.reloading(f"reloading zones (requested by {trigger})")
             previous = self.state.zones
             zones, report, seen = await asyncio.to_thread(self._load_zones, previous)
             self.state.zones = zones
             self.steering.zones_changed()
+            self.handler.invalidate()
+            if self.workers is not None:
+                self.workers.send_zones(zones)
             self.health.zones_changed(zones)
             if self.local_prober is not None:
                 self.local_prober.request_refresh()
@@ -101,20 +113,39 @@ class GslbServer:
             self.reload_counts["failure"] += len(report.rejected)
             self.watcher.loaded(seen)
             for zone in report.loaded:
-                log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial)
+                log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial, extra={
+                    "event": "zone_loaded", "zone": zone.origin.text, "file": zone.file, "serial": zone.serial})
             for error in report.rejected:
                 for problem in error.problems:
-                    log.error("zone file rejected: %s", problem)
+                    log.error("zone file rejected: %s", problem, extra={
+                        "event": "zone_rejected", "file": problem.file, "line": problem.line,
+                        "field": problem.field, "problem": problem.message})
             for zone in report.kept:
-                log.warning("zone %s keeps serving its previous version (serial %d)", zone.origin.text, zone.serial)
+                log.warning("zone %s keeps serving its previous version (serial %d)", zone.origin.text, zone.serial,
+                            extra={"event": "zone_kept", "zone": zone.origin.text, "serial": zone.serial})
             summary = (
                 f"{len(report.loaded)} loaded, {len(report.rejected)} rejected, {len(report.kept)} kept;"
                 f" serving {len(zones)} zone(s)"
             )
-            log.info("reload done (%s): %s", trigger, summary)
+            log.info("reload done (%s): %s", trigger, summary, extra={
+                "event": "reload", "trigger": trigger, "loaded": len(report.loaded),
+                "rejected": len(report.rejected), "kept": len(report.kept), "zones": len(zones)})
             if self.ready:
                 self.notifier.ready(f"serving {len(zones)} zone(s); last reload: {summary}")
             return report
+
+    def _health_changed(self, view: HealthView) -> None:
+        """A new health view: steering reads it from the next query on; remembered replies go."""
+        self.steering.set_health(view)
+        self.handler.invalidate()
+        if self.workers is not None:
+            self.workers.send_health(view)
+
+    def query_stats(self) -> QueryStats:
+        """Query counters of every process that answers DNS."""
+        if self.workers is None:
+            return self.handler.stats
+        return QueryStats.merged([self.handler.stats, *(w.stats for w in self.workers.workers)])
 
     def _load_zones(self, previous: ZoneSet) -> tuple[ZoneSet, LoadReport, Snapshot | None]:
         """The blocking part of a reload (runs in a worker thread): files to a new ZoneSet."""
@@ -149,7 +180,7 @@ class GslbServer:
     def status(self) -> dict:
         zones = self.state.zones
         return {
-            "health_backend": {"kind": "local", "connected": True},
+            "health_backend": self.health.backend.describe(),
             "zones": [
                 {
                     "zone": zone.origin.text,
@@ -162,6 +193,8 @@ class GslbServer:
             "datacenters": datacenters_status(zones, self.health),
             "pools": pools_status(zones, self.health),
             "probers": probers_status(self.health),
+            "dns_processes": [{"index": 0, "pid": os.getpid(), "alive": True, "queries": self.handler.stats.total()},
+                              *(self.workers.status() if self.workers is not None else [])],
         }
 
     def extra_metrics(self) -> list[tuple[str, str, list[str], list[tuple[list[str], int]]]]:
@@ -196,9 +229,13 @@ class GslbServer:
 
     async def start(self) -> None:
         await self.reload("start")
+        await self.health.start()  # a shared backend's state is loaded before the first answer
         if not len(self.state.zones):
             log.warning("no zone loaded from %s: every query will be REFUSED", self.config.zones)
         bound = await self.dns.start()
+        if self.dns_processes > 1:
+            self.workers = WorkerPool(self.config, self.dns_processes - 1, bound)
+            await self.workers.start(self.state.zones, self.health.view)
         if self.config.http.listen is not None:
             self.http_runner = web.AppRunner(build_app(self), access_log=None)
             await self.http_runner.setup()
@@ -211,11 +248,12 @@ class GslbServer:
             "ready: dns %s (udp+tcp), http %s",
             " ".join(str(e) for e in bound),
             self.http_bound or "off",
+            extra={"event": "ready", "dns": [str(e) for e in bound], "http": str(self.http_bound or "off"),
+                   "zones": len(self.state.zones)},
         )
         self.ready = True
         self.notifier.ready(f"serving {len(self.state.zones)} zone(s)")
         self.watcher.start()
-        self.health.start()
         if self.config.health.local_prober:
             self._start_local_prober()
 
@@ -226,7 +264,7 @@ class GslbServer:
             loop.add_signal_handler(sig, self._stop.set)
         await self.start()
         await self._stop.wait()
-        log.info("stopping")
+        log.info("stopping", extra={"event": "stop"})
         await self.stop()
 
     async def stop(self) -> None:
@@ -238,6 +276,8 @@ class GslbServer:
         await self.health.stop()
         await self.watcher.stop()
         await self.dns.close()
+        if self.workers is not None:
+            await self.workers.stop()
         if self.http_runner is not None:
             await self.http_runner.cleanup()
 

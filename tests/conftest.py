@@ -33,7 +33,7 @@ def built_test_geodb() -> Path:
     out = Path(tempfile.mkdtemp(prefix="gslb-geodb-")) / "test-city.mmdb"
     build_database(TEST_GEODB_CSV, out)
     return out
-READY = re.compile(r"ready: dns (\S+)[^(]* \(udp\+tcp\), http (\S+)")
+READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)")  # plain or JSON lines
 
 
 @dataclass

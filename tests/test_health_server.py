@@ -334,7 +334,7 @@ def test_every_bad_write_changes_nothing(quiet_server: RunningServer) -> None:
     assert http(quiet_server, "GET", "/v1/overrides")[1]["overrides"] == []
     metrics = _metrics(quiet_server)
     assert metrics[("gslb_prober_reports_rejected_total", (("reason", "unauthorized"),))] == 2
-    assert metrics[("gslb_prober_reports_rejected_total", (("reason", "malformed"),))] == 6
+    assert metrics[("gslb_prober_reports_rejected_total", (("reason", "malformed"),))] == 7  # "{not json" too
 
 
 def _comparable_status(server: RunningServer) -> Any:

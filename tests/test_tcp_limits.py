@@ -34,7 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     zones = workdir / "zones"
     zones.mkdir()
     (zones / "limits.test.yaml").write_text(ZONE)
-    running = start_server(workdir, zones, {"dns": {"tcp": {"idle_timeout": f"{IDLE}s", "max_connections": 50}}})
+    tcp = {"idle_timeout": f"{IDLE}s", "max_connections": 50, "max_queries": 1000}
+    running = start_server(workdir, zones, {"dns": {"tcp": tcp}})
     yield running
     running.stop()
 

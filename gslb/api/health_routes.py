@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from gslb.api.auth import check_token
+from gslb.health.backend import BackendUnavailable
 from gslb.health.overrides import KINDS, Override
 from gslb.health.reports import ReportError, parse_report
 
 if TYPE_CHECKING:
     from gslb.service import GslbServer
 
+log = logging.getLogger(__name__)
 OVERRIDE_KEYS = {"state", "expires_in", "reason", "by"}
+MAX_LOGGED_DETAIL = 200
 MAX_REASON = 500
 
 
@@ -30,6 +34,12 @@ def _bad_request(message: str) -> web.HTTPBadRequest:
 
 def _not_found(message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _unavailable(message: str) -> web.HTTPServiceUnavailable:
+    """A shared health backend that cannot take an override now: 503, and nothing changed."""
+    return web.HTTPServiceUnavailable(text=json.dumps({"error": message}), content_type="application/json",
+                                      headers={"Retry-After": "5"})
 
 
 async def _json_body(request: web.Request) -> Any:
@@ -54,6 +64,7 @@ class HealthRoutes:
         except web.HTTPUnauthorized:
             if counted:
                 self.server.health.count_rejected("unauthorized")
+                _log_rejected("unauthorized", request, "no valid bearer token")
             raise
 
     async def targets(self, request: web.Request) -> web.Response:
@@ -63,11 +74,17 @@ class HealthRoutes:
 
     async def reports(self, request: web.Request) -> web.Response:
         self.authorize(request, counted=True)
-        body = await _json_body(request) if request.can_read_body else None
+        try:
+            body = await _json_body(request) if request.can_read_body else None
+        except web.HTTPBadRequest:  # not JSON at all: as malformed as a report can be
+            self.server.health.count_rejected("malformed")
+            _log_rejected("malformed", request, "the body is not valid JSON")
+            raise
         try:
             report = parse_report(body)
         except ReportError as exc:
             self.server.health.count_rejected("malformed")
+            _log_rejected("malformed", request, str(exc).partition(":")[0])  # where, not the values sent
             raise _bad_request(str(exc)) from None
         accepted, unknown = self.server.health.apply_report(report)
         return web.json_response({"accepted": accepted, "unknown": unknown})
@@ -113,16 +130,21 @@ class HealthRoutes:
             zone, kind, name, address, state, reason, now,
             now + expires_in if expires_in is not None else None, body.get("by"),
         )
-        self.server.health.overrides.set(override, _actor(request, body))
-        self.server.health.rebuild()
+        try:
+            await self.server.health.set_override(override, _actor(request, body))
+        except BackendUnavailable as exc:
+            raise _unavailable(str(exc)) from None
         return web.json_response(override.to_json())
 
     async def delete_override(self, request: web.Request) -> web.Response:
         self.authorize(request)
         zone, kind, name, address = self._subject(request)
-        if not self.server.health.overrides.delete((zone, kind, name, address), _actor(request)):
+        try:
+            lifted = await self.server.health.lift_override((zone, kind, name, address), _actor(request))
+        except BackendUnavailable as exc:
+            raise _unavailable(str(exc)) from None
+        if not lifted:
             raise _not_found("no such override")
-        self.server.health.rebuild()
         return web.json_response({"deleted": True})
 
     def register(self, app: web.Application) -> None:
@@ -133,6 +155,14 @@ class HealthRoutes:
         for path in ("/v1/overrides/{zone}/{kind}/{name}", "/v1/overrides/{zone}/{kind}/{name}/{address}"):
             router.add_put(path, self.put_override)
             router.add_delete(path, self.delete_override)
+
+
+def _log_rejected(reason: str, request: web.Request, detail: str) -> None:
+    """One line per refused report: the reason and who sent it, never the token or the body."""
+    # Cut short and without control characters: a crafted body must not forge or split log lines.
+    detail = "".join(c if c.isprintable() else "?" for c in detail[:MAX_LOGGED_DETAIL])
+    log.warning("prober report rejected (%s) from %s: %s", reason, request.remote, detail,
+                extra={"event": "report_rejected", "reason": reason, "remote": request.remote, "detail": detail})
 
 
 def _normal_address(text: str) -> str:

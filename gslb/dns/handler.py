@@ -7,19 +7,22 @@ and returns None when the packet deserves silence.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 from dataclasses import dataclass
 from time import perf_counter
 
+from gslb.dns.cache import CachedReply, ResponseCache
 from gslb.dns.constants import PLAIN_UDP_LIMIT, TCP_LIMIT, Rcode, RRClass, RRType
 from gslb.dns.name import Name
 from gslb.dns.query import DropPacket, Query, QueryError, parse_header, parse_query
-from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, RateLimiter, limited_reply, response_identity
+from gslb.dns.ratelimit import DROP, ERROR_IDENTITY, SEND, SLIP, RateLimiter, limited_reply, response_identity
 from gslb.dns.render import opt_for, render_answer, render_error
 from gslb.engine.answer import Answer, Client
 from gslb.engine.resolver import Resolver
 from gslb.metrics import QueryStats
+from gslb.querylog import QueryLog
 from gslb.zones.model import Rdata, RRset
 from gslb.zones.zoneset import ZoneSet
 
@@ -33,6 +36,30 @@ CHAOS_ID_NAMES = frozenset((Name.from_text("id.server.").wire, Name.from_text("h
 class DnsOptions:
     max_udp_size: int = 1232
     nsid: str | None = None
+    cache: bool = True  # replay replies by query bytes (see gslb.dns.cache); off only to compare paths
+
+
+MAX_CACHED_VARIANTS = 16  # a rotation over more addresses is answered by the general path
+
+
+def _rotations(answer: Answer, reply: bytes) -> list[Answer]:
+    """The answer at every step of its rotation, step 0 first (see Answer.variants).
+
+    The steered RRset holds the addresses in the order of step `answer.rotation`; step j is the
+    same list rotated by j - rotation. Only the steered RRset differs between the steps.
+    """
+    if answer.variants == 1 or answer.trim_index is None:
+        return [answer]
+    rrset = answer.answer[answer.trim_index]
+    count = len(rrset.rdatas)
+    steps = []
+    for step in range(answer.variants):
+        shift = (step - answer.rotation) % count
+        rotated = rrset.with_rdatas(rrset.rdatas[shift:] + rrset.rdatas[:shift])
+        records = list(answer.answer)
+        records[answer.trim_index] = rotated
+        steps.append(dataclasses.replace(answer, answer=records))
+    return steps
 
 
 class ServingState:
@@ -49,55 +76,108 @@ class QueryHandler:
         self.options = options
         self.nsid = options.nsid.encode() if options.nsid else None
         self.stats = QueryStats()
+        self.query_log: QueryLog | None = None  # set by the server when log.queries.sample > 0
+        self.cache: ResponseCache | None = ResponseCache() if options.cache else None
         self._chaos_rdata = (
             Rdata((bytes((len(self.nsid[:255]),)) + self.nsid[:255],), options.nsid or "") if self.nsid else None
         )
 
+    def invalidate(self) -> None:
+        """Zones or health changed: replies remembered so far may no longer be what the engine says."""
+        if self.cache is not None:
+            self.cache.clear()
+
     def handle(self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None = None) -> bytes | None:
         """The reply to send, or None for silence (or when `limiter`, given for UDP only, drops it)."""
         started = perf_counter()
+        cache = self.cache
+        version = None
+        if cache is not None and self.query_log is None:
+            hit = cache.lookup(data, tcp, source.packed)
+            if hit is not None:
+                return self._replay(hit[0], hit[1], data, source, tcp, limiter, started)
+            version = cache.version
         try:
-            reply, zone, qtype, ecs = self._handle(data, source, tcp, limiter)
+            reply, zone, qtype, ecs, steered = self._handle(data, source, tcp, limiter, version)
         except Exception:
             log.exception("internal error answering a query from %s", source)
-            reply, zone, qtype, ecs = self._servfail(data), "", 0, False
+            reply, zone, qtype, ecs, steered = self._servfail(data), "", 0, False, ()
         if reply is not None:
-            self.stats.count(zone, qtype, reply[3] & 0x0F, "tcp" if tcp else "udp", bool(reply[2] & 0x02), ecs,
-                             perf_counter() - started)
+            stats = self.stats
+            stats.count(zone, qtype, reply[3] & 0x0F, "tcp" if tcp else "udp", bool(reply[2] & 0x02), ecs,
+                        perf_counter() - started)
+            if steered:
+                stats.count_steered(steered)
         return reply
 
+    def _replay(
+        self, entry: CachedReply, tail: bytes, data: bytes, source: IPAddress, tcp: bool,
+        limiter: RateLimiter | None, started: float,
+    ) -> bytes | None:
+        """A reply from the cache: the new ID in front of the remembered bytes, counted as the general path would."""
+        truncated = entry.truncated
+        if limiter is not None and (verdict := limiter.check(source, entry.identity)) != SEND:
+            if verdict == DROP or entry.slip is None:
+                return None
+            tail, truncated = entry.slip, True
+        stats = self.stats
+        stats.count(entry.zone, entry.qtype, entry.rcode, "tcp" if tcp else "udp", truncated, entry.ecs,
+                    perf_counter() - started)
+        if entry.steered:
+            stats.count_steered(entry.steered)
+        return data[:2] + tail
+
     def _handle(
-        self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None
-    ) -> tuple[bytes | None, str, int, bool]:
-        """The reply, and for the counters: the zone, the query type, whether ECS was sent."""
+        self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None, version: int | None
+    ) -> tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]:
+        """The reply, and for the counters: the zone, the query type, whether ECS was sent, the pools.
+
+        With `version` (the cache's, read before answering) a reply that can be replayed is stored.
+        """
         try:
             query = parse_query(data)
         except DropPacket:
-            return None, "", 0, False
+            return None, "", 0, False, ()
         except QueryError as exc:
             opt = opt_for(exc.edns, self.options.max_udp_size, exc.rcode, self.nsid, 0)
             qtype = exc.question.qtype if exc.question is not None else 0
             if limiter is not None and (verdict := limiter.check(source, ERROR_IDENTITY)) != SEND:
-                return limited_reply(exc.header, exc.question, exc.rcode, opt, verdict), "", qtype, False
-            return render_error(exc.header, exc.question, exc.rcode, opt), "", qtype, False
+                return limited_reply(exc.header, exc.question, exc.rcode, opt, verdict), "", qtype, False, ()
+            return render_error(exc.header, exc.question, exc.rcode, opt), "", qtype, False, ()
         question = query.question
         answer = self._answer(query, source)
         edns = query.edns
+        has_ecs = edns is not None and edns.ecs is not None
         if tcp:
             limit = TCP_LIMIT
         elif edns is None:
             limit = PLAIN_UDP_LIMIT
         else:
             limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.options.max_udp_size))
-        scope = answer.scope if edns is not None and edns.ecs is not None and edns.ecs.source_prefix else 0
+        scope = answer.scope if has_ecs and edns.ecs.source_prefix else 0  # type: ignore[union-attr]
         opt = opt_for(edns, self.options.max_udp_size, answer.rcode, self.nsid, scope)
+        if self.query_log is not None:
+            self.query_log.record(source, query, answer, scope, tcp)
+        identity = None
         if limiter is not None:  # rate limiting (UDP): decided before encoding, so a drop costs no encoding
-            verdict = limiter.check(source, response_identity(self.state.zones, question, answer))
+            identity = response_identity(self.state.zones, question, answer)
+            verdict = limiter.check(source, identity)
             if verdict != SEND:
                 reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
-                return reply, answer.zone, question.qtype, edns is not None and edns.ecs is not None
+                return reply, answer.zone, question.qtype, has_ecs, answer.steered
         reply = render_answer(query.header, question, answer, limit, opt)
-        return reply, answer.zone, question.qtype, edns is not None and edns.ecs is not None
+        if version is not None and 0 < answer.variants <= MAX_CACHED_VARIANTS and self.cache is not None:
+            slip = limited_reply(query.header, question, answer.rcode, opt, SLIP) if limiter is not None else None
+            # Decided by the source address unless an ECS option with a prefix stood in for it.
+            by_source = answer.by_client and not (has_ecs and edns.ecs.source_prefix)  # type: ignore[union-attr]
+            self.cache.store(
+                data, tcp, source.packed if by_source else None,
+                [render_answer(query.header, question, variant, limit, opt) for variant in _rotations(answer, reply)],
+                version, zone=answer.zone, qtype=question.qtype, rcode=reply[3] & 0x0F,
+                truncated=bool(reply[2] & 0x02), ecs=has_ecs, steered=answer.steered, identity=identity,
+                slip=slip[2:] if slip else None,
+            )
+        return reply, answer.zone, question.qtype, has_ecs, answer.steered
 
     def _answer(self, query: Query, source: IPAddress) -> Answer:
         question = query.question

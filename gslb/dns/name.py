@@ -39,6 +39,10 @@ class Name:
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Name is immutable")
 
+    def __reduce__(self) -> tuple[type[Name], tuple[tuple[bytes, ...]]]:
+        """Pickled as its labels (worker processes receive zones this way)."""
+        return (Name, (self.labels,))
+
     @classmethod
     def from_text(cls, text: str) -> Name:
         """Parse presentation form; a missing trailing dot is accepted (the name is absolute)."""

@@ -23,7 +23,7 @@ class DnsServer:
         self.rate_limiter = rate_limiter  # UDP only; `handle` must then accept `limiter=`
         self.config = config
         self.reuse_port = reuse_port
-        self.limits = TcpLimits(config.tcp_idle_timeout, config.tcp_max_connections)
+        self.limits = TcpLimits(config.tcp_idle_timeout, config.tcp_max_connections, config.tcp_max_queries)
         self.bound: list[Endpoint] = []
         self._transports: list[asyncio.BaseTransport] = []
         self._servers: list[asyncio.base_events.Server] = []

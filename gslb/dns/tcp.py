@@ -7,8 +7,10 @@ Limits, and what each one protects against:
   (or by the client draining our replies, see below), never by a partial one, so a client
   that trickles bytes (slowloris) is dropped after `idle_timeout` like an idle one.
 - **Connection cap.** Over `max_connections` open connections, a new one is closed at once.
-- **Query cap.** After `max_queries` queries (1000) on one connection, the last reply is
-  written and the connection is closed gracefully; the client opens a new one if it needs to.
+- **Query cap.** After `max_queries` queries (`dns.tcp.max_queries`, 100,000) on one connection,
+  the last reply is written and the connection is closed gracefully; the client opens a new one
+  if it needs to. The cap is high because resolvers and load generators pipeline thousands of
+  queries on one connection, and reconnecting costs them far more than it protects us.
 - **Not a DNS query.** A message that deserves silence (shorter than a header, QR=1, and so a
   length prefix of 0) closes the connection: there is no answer to wait for.
 - **Memory.** Nothing is ever allocated by a length field: the two-byte prefix only says how
@@ -30,7 +32,7 @@ from gslb.dns.udp import Handle
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_QUERIES = 1000
+DEFAULT_MAX_QUERIES = 100_000
 
 
 class TcpLimits:

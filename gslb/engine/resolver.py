@@ -119,6 +119,11 @@ class Resolver:
             return
         steered = self.steering.steer(zone, node, owner, qtype, client)
         answer.scope = max(answer.scope, steered.scope)
+        answer.variants = steered.variants
+        answer.rotation = steered.rotation
+        answer.by_client = steered.by_client
+        answer.steered = steered.pools
+        answer.decision = steered.decision
         if steered.servfail:
             answer.rcode = Rcode.SERVFAIL
             return

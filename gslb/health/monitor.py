@@ -6,6 +6,11 @@ quorum, unknown when none is fresh. Overrides win over verdicts: a member overri
 override over a datacenter override. Every change (a report, an override, a reload, and a tick
 each second for staleness and expiry) rebuilds a complete `HealthView` off to the side and hands
 it to `publish`, which swaps it in with one assignment.
+
+A backend (`health.backend`) shares verdicts and overrides with other servers: what this server
+receives goes to the backend, and what the backend hears of comes in through `merge` and the
+override book, under the same rule everywhere (the newest receive time wins), so every server
+reaches the same state. The view is still built from this copy alone: queries never wait on it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from gslb.config import HealthConfig
-from gslb.health.overrides import OverrideBook
+from gslb.health.backend import HealthBackend, open_backend
+from gslb.health.overrides import Override, OverrideBook, OverrideKey
 from gslb.health.reports import Report
 from gslb.health.targets import MemberKey, TargetIndex
 from gslb.health.view import HealthView, Measurements, State
@@ -77,6 +83,7 @@ class HealthMonitor:
         state_dir: Path | None,
         publish: Callable[[HealthView], None],
         clock: Callable[[], float] = time.time,
+        backend: HealthBackend | None = None,
     ) -> None:
         self.config = config
         self.publish = publish
@@ -90,6 +97,8 @@ class HealthMonitor:
         self.view = HealthView()
         self._since: dict[MemberKey, tuple[State, float]] = {}
         self._task: asyncio.Task[None] | None = None
+        self.backend = backend or open_backend(config)
+        self.backend.bind(self)
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -98,21 +107,25 @@ class HealthMonitor:
         self.zones = zones
         self.index = TargetIndex(zones)
         self.verdicts = {ident: v for ident, v in self.verdicts.items() if ident in self.index.targets}
+        self.backend.zones_changed()
         self.rebuild()
 
     def apply_report(self, report: Report) -> tuple[int, int]:
         """Record a validated report; returns (accepted, unknown target ids)."""
         now = self.clock()
         accepted = unknown = 0
+        recorded: dict[str, Verdict] = {}
         for result in report.results:
             if result.id not in self.index.targets:
                 unknown += 1
                 continue
             accepted += 1
-            self.verdicts.setdefault(result.id, {})[report.prober] = Verdict(
-                result.up, now, result.rtt_ms, result.status, result.load, result.error
-            )
-        self.probers[report.prober] = ProberInfo(now, report.location, report.datacenter)
+            verdict = Verdict(result.up, now, result.rtt_ms, result.status, result.load, result.error)
+            if self._keep(result.id, report.prober, verdict):
+                recorded[result.id] = verdict
+        info = ProberInfo(now, report.location, report.datacenter)
+        self._keep_prober(report.prober, info)
+        self.backend.verdicts_recorded(report.prober, info, recorded)
         stats = self.stats
         stats.reports[report.prober] = stats.reports.get(report.prober, 0) + 1
         for outcome, count in (("accepted", accepted), ("unknown_target", unknown)):
@@ -120,6 +133,48 @@ class HealthMonitor:
             stats.results[key] = stats.results.get(key, 0) + count
         self.rebuild()
         return accepted, unknown
+
+    def merge(self, probers: dict[str, ProberInfo], verdicts: list[tuple[str, str, Verdict]]) -> bool:
+        """Verdicts another server received (through the backend); True when anything changed.
+
+        The newest receive time wins per (target, prober), here as in the backend, so servers
+        that hear the same things in a different order still end up with the same state.
+        """
+        changed = False
+        for target, prober, verdict in verdicts:
+            if target in self.index.targets:
+                changed |= self._keep(target, prober, verdict)
+        for name, info in probers.items():
+            changed |= self._keep_prober(name, info)
+        if changed:
+            self.rebuild()
+        return changed
+
+    def _keep(self, target: str, prober: str, verdict: Verdict) -> bool:
+        per_prober = self.verdicts.setdefault(target, {})
+        current = per_prober.get(prober)
+        if current is not None and current.received >= verdict.received:
+            return False  # on a tie the first one stays, as in the backend
+        per_prober[prober] = verdict
+        return True
+
+    def _keep_prober(self, name: str, info: ProberInfo) -> bool:
+        current = self.probers.get(name)
+        if current is not None and current.last_report >= info.last_report:
+            return False
+        self.probers[name] = info
+        return True
+
+    async def set_override(self, override: Override, actor: str) -> None:
+        """Set an override through the backend (every server gets it); may raise BackendUnavailable."""
+        await self.backend.set_override(override, actor)
+        self.rebuild()
+
+    async def lift_override(self, key: OverrideKey, actor: str) -> bool:
+        """Lift an override through the backend; False when there was none."""
+        lifted = await self.backend.lift_override(key, actor)
+        self.rebuild()
+        return lifted
 
     def count_rejected(self, reason: str) -> None:
         self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + 1
@@ -168,7 +223,9 @@ class HealthMonitor:
             previous = self._since.get(key)
             if previous is None or previous[0] is not state:
                 if previous is not None:
-                    log.info("member %s pool %s %s: %s -> %s", key[0], key[1], key[2], previous[0].value, state.value)
+                    log.info("member %s pool %s %s: %s -> %s", key[0], key[1], key[2], previous[0].value, state.value,
+                             extra={"event": "member_state", "zone": key[0], "pool": key[1], "address": str(key[2]),
+                                    "previous": previous[0].value, "state": state.value})
                 self._since[key] = (state, now)
         self._since = {key: value for key, value in self._since.items() if key in states}
         measurements = self._measurements(now)
@@ -218,7 +275,7 @@ class HealthMonitor:
 
     def tick(self) -> None:
         """Expire overrides and stale verdicts: states change with time alone."""
-        self.overrides.expire()
+        self.backend.expire_overrides()
         self.rebuild()
 
     async def run(self) -> None:
@@ -229,8 +286,10 @@ class HealthMonitor:
             except Exception:  # a bug here must not stop health from ticking
                 log.exception("health tick failed")
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Tick, and load the shared state (a shared backend waits a moment for it)."""
         self._task = asyncio.get_running_loop().create_task(self.run())
+        await self.backend.start()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -238,3 +297,4 @@ class HealthMonitor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.backend.stop()

@@ -27,6 +27,7 @@ from gslb.steering.select import Selector
 from gslb.zones.model import Node, Rdata, RRset, Zone
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIN_DEGRADED_TTL = 5
 SCOPE_CACHE_LIMIT = 200_000
 
@@ -42,8 +43,7 @@ class SteeringEngine:
         self.health = health  # replaced whole by the health engine
         self.rng = random.Random(seed)
         self._rotation = itertools.count()
-        self._scopes: dict[tuple[str, str, IPAddress], int] = {}
-        self.answer_counts: dict[tuple[str, str, str], int] = {}  # (zone, service, pool) -> answers
+        self._scopes: dict[tuple[str, str, IPAddress | IPNetwork], int] = {}
 
     def zones_changed(self) -> None:
         """Drop cached scopes: they were computed from the previous policies."""
@@ -71,43 +71,53 @@ class SteeringEngine:
         policy: Policy = zone.policy
         service = policy.services[node.service or ""]
         address = client.address
-        uses_location, _, _ = depends_on(policy, service)
-        location = self._locate(address) if uses_location else None
+        uses_location, uses_address, sticky = depends_on(policy, service)
+        by_client = uses_location or uses_address or sticky
+        location, network = self.geo.lookup(address) if uses_location and self.geo is not None else (None, None)
         selector = Selector(zone.origin.text, policy, self.health, location, address, self.rng, trace)
         choice = selector.choose(service)
-        scope = self._scope(zone, service, address) if client.ecs is not None and client.ecs.source_prefix else 0
+        with_scope = client.ecs is not None and client.ecs.source_prefix
+        scope = self._scope(zone, service, address, network) if with_scope else 0
+        decision = (service.name, choice)  # kept by reference: the query log formats it, if it samples this query
         if choice.servfail:
-            return Steered(None, scope, servfail=True)
-        counts = self.answer_counts
-        for pool, _ in choice.pools:
-            key = (zone.origin.text, service.name, pool.name)
-            counts[key] = counts.get(key, 0) + 1
+            variants = 0 if selector.random else 1
+            return Steered(None, scope, servfail=True, variants=variants, by_client=by_client, decision=decision)
+        pools = tuple((zone.origin.text, service.name, pool.name) for pool, _ in choice.pools)
         family = 4 if qtype == RRType.A else 6
-        addresses = selector.addresses(choice, family, service, next(self._rotation))
+        addresses, variants, rotation = selector.addresses(choice, family, service, next(self._rotation))
         if not addresses:
-            return Steered(None, scope)
+            return Steered(None, scope, variants=variants, by_client=by_client, pools=pools, decision=decision)
         ttl = node.ttl if node.ttl is not None else service.ttl if service.ttl is not None else zone.default_ttl
         if choice.degraded:
             ttl = degraded_ttl(ttl)
         rdatas = tuple(Rdata((a.packed,), str(a)) for a in addresses)
-        return Steered(RRset(owner, qtype, ttl, rdatas), scope)
-
-    def _locate(self, address: IPAddress) -> GeoLocation | None:
-        if self.geo is None:
-            return None
-        return self.geo.lookup(address)[0]
+        rrset = RRset(owner, qtype, ttl, rdatas)
+        return Steered(rrset, scope, variants=variants, rotation=rotation, by_client=by_client, pools=pools,
+                       decision=decision)
 
     # -- ECS scope -----------------------------------------------------------------------
 
-    def _scope(self, zone: Zone, service: Service, address: IPAddress) -> int:
-        key = (zone.origin.text, service.name, address)
-        cached = self._scopes.get(key)
+    def _scope(self, zone: Zone, service: Service, address: IPAddress, network: IPNetwork | None) -> int:
+        """The scope for this client, remembered per geo database network where that is exact.
+
+        Every address of the scope network gets the same scope (a wider uniform network around one
+        of them would contain the others'). So when the scope network holds the client's whole geo
+        network, the result holds for every client of that geo network, and millions of client
+        subnets cost one computation per database network; otherwise it is kept per address.
+        """
+        by_network = (zone.origin.text, service.name, network) if network is not None else None
+        by_address = (zone.origin.text, service.name, address)
+        scopes = self._scopes
+        cached = scopes.get(by_network) if by_network is not None else None
+        if cached is None:
+            cached = scopes.get(by_address)
         if cached is not None:
             return cached
         scope = self.compute_scope(zone, service, address)
-        if len(self._scopes) >= SCOPE_CACHE_LIMIT:
-            self._scopes.clear()
-        self._scopes[key] = scope
+        if len(scopes) >= SCOPE_CACHE_LIMIT:
+            scopes.clear()
+        fits = network is not None and scope <= network.prefixlen
+        scopes[by_network if fits else by_address] = scope  # type: ignore[index]
         return scope
 
     def compute_scope(self, zone: Zone, service: Service, address: IPAddress) -> int:

@@ -75,6 +75,7 @@ class Selector:
         self.rng = rng
         self.trace = trace
         self._bucket: bytes | None = None
+        self.random = False  # a random pick was made: the same query may get another answer
 
     @property
     def bucket(self) -> bytes:
@@ -123,13 +124,14 @@ class Selector:
 
     def _choose(self, service: Service, honour_health: bool) -> Choice | None:
         decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
-        self._note(service, {
-            "method": service.method,
-            "rule": decision.rule,
-            "candidates": [self._describe(name) for name in decision.candidates],
-            **({self._measure_label(service): dict(decision.distances)} if decision.distances else {}),
-            **({} if honour_health else {"health": "ignored"}),
-        })
+        if self.trace is not None:
+            self._note(service, {
+                "method": service.method,
+                "rule": decision.rule,
+                "candidates": [self._describe(name) for name in decision.candidates],
+                **({self._measure_label(service): dict(decision.distances)} if decision.distances else {}),
+                **({} if honour_health else {"health": "ignored"}),
+            })
         if service.method == "all":
             return self._choose_all(decision.candidates, honour_health)
         if service.method == "weighted":
@@ -167,6 +169,7 @@ class Selector:
             name = max(scored, key=lambda item: rendezvous_score(self.bucket, item[0], item[1]))[0]
         else:
             name = self.rng.choices(pick_from, pick_weights)[0]
+            self.random |= len(pick_from) > 1
         self._note(service, {"chosen": name})
         choice = self._choose_name(name, honour_health)
         assert choice is not None
@@ -185,8 +188,12 @@ class Selector:
 
     # -- choosing addresses ---------------------------------------------------------------
 
-    def addresses(self, choice: Choice, family: int, service: Service, rotation: int) -> list[IPAddress]:
-        """The members to answer with: up members of the family, weighted, capped, ordered."""
+    def addresses(
+        self, choice: Choice, family: int, service: Service, rotation: int
+    ) -> tuple[list[IPAddress], int, int]:
+        """The members to answer with (up members of the family, weighted, capped, ordered); how many
+        different answers the same query can get (1 when fixed, k when the order rotates over k
+        addresses, 0 when chance decides: see `Steered.variants`); and this answer's rotation step."""
         members: list[Member] = []
         seen: set[IPAddress] = set()
         for pool, forced in choice.pools:
@@ -199,18 +206,19 @@ class Selector:
                     seen.add(member.address)
                     members.append(member)
         active = [m for m in members if m.weight > 0] or members
+        fixed = 0 if self.random else 1
         if not active:
-            return []
+            return [], fixed, 0
         most = min(service.answers_max or len(active), len(active))
         if service.sticky:
             ranked = sorted(active, key=lambda m: -rendezvous_score(self.bucket, str(m.address), m.weight or 1))
-            return [m.address for m in ranked[:most]]
+            return [m.address for m in ranked[:most]], fixed, 0
         if most < len(active):
             # Efraimidis-Spirakis: a weighted sample without replacement, new on every query.
             keyed = sorted(active, key=lambda m: -(self.rng.random() ** (1.0 / (m.weight or 1))))
-            return [m.address for m in keyed[:most]]
+            return [m.address for m in keyed[:most]], 0, 0
         start = rotation % len(active)
-        return [m.address for m in itertools.chain(active[start:], active[:start])]
+        return [m.address for m in itertools.chain(active[start:], active[:start])], fixed and len(active), start
 
     # -- trace ---------------------------------------------------------------------------
 

@@ -33,6 +33,10 @@ class RRset:
     rdatas: tuple[Rdata, ...]
     rclass: int = 1  # IN; CHAOS answers (id.server) use 3
 
+    def with_rdatas(self, rdatas: tuple[Rdata, ...]) -> RRset:
+        """The same owner, type and TTL with other data (a steered answer in another order)."""
+        return RRset(self.name, self.rtype, self.ttl, rdatas, self.rclass)
+
     def renamed(self, name: Name) -> RRset:
         """The same data under another owner (wildcard synthesis, RFC 4592)."""
         return RRset(name, self.rtype, self.ttl, self.rdatas, self.rclass)

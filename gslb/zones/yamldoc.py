@@ -19,6 +19,8 @@ _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
 _BOOL = {"true": True, "false": False}
 _NULL = {"", "~", "null"}
+# libyaml's parser when PyYAML was built with it (the wheels are): several times faster on big zones.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlError(ValueError):
@@ -57,7 +59,7 @@ def line_of(value: Any, default: int = 0) -> int:
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     text = node.value
-    if node.style is not None and node.style in "'\"|>":
+    if node.style and node.style in "'\"|>":  # libyaml says "" for plain, PyYAML None
         return text
     if text in _NULL:
         return None
@@ -71,12 +73,20 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return text
 
 
-def _convert(node: yaml.Node) -> Any:
+def _child(node: yaml.Node, line: int, seen: set[int]) -> Any:
+    """Convert a node found inside another; meeting the same node twice means an alias (*name)."""
+    if id(node) in seen:
+        raise YamlError(line, "aliases (*name) are not supported")
+    seen.add(id(node))
+    return _convert(node, seen)
+
+
+def _convert(node: yaml.Node, seen: set[int]) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        items = YList(_convert(child) for child in node.value)
+        items = YList(_child(child, child.start_mark.line + 1, seen) for child in node.value)
         items.line = line
         items.item_lines = [child.start_mark.line + 1 for child in node.value]
         return items
@@ -93,19 +103,26 @@ def _convert(node: yaml.Node) -> Any:
             key = key_node.value
             if key in result:
                 raise YamlError(key_line, f"duplicate key '{key}' (first on line {result.key_lines[key]})")
-            result[key] = _convert(value_node)
+            result[key] = _child(value_node, key_line, seen)
             result.key_lines[key] = key_line
         return result
     raise YamlError(line, f"unsupported YAML node {type(node).__name__}")
 
 
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        if _LOADER is yaml.SafeLoader:
+            raise
+        # A broken file: parse it again with PyYAML, whose messages say what it found and where.
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_yaml(text: str) -> Any:
     """Parse one YAML document; aliases are refused (they hide where a value comes from)."""
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                raise YamlError(event.start_mark.line + 1, "aliases (*name) are not supported")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         code = ord(exc.character) if isinstance(exc.character, str) else exc.character
@@ -118,4 +135,4 @@ def load_yaml(text: str) -> Any:
         raise YamlError(0, f"YAML: {exc}") from None
     if node is None:
         return None
-    return _convert(node)
+    return _convert(node, {id(node)})

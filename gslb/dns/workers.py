@@ -1,0 +1,193 @@
+"""Worker processes that answer DNS on the same port as the main process (SO_REUSEPORT).
+
+Python answers queries on one core per process, so `dns.workers: N` runs N processes: the main
+one (zones, health, HTTP API, and DNS like the others) and N-1 workers that only answer DNS.
+The kernel spreads incoming packets and connections over the sockets of the same port.
+
+Workers never read zone files or talk to probers: the main process sends them each new zone set
+and each new health view over a pipe the moment it has one, so every process answers from the
+same state within a fraction of a second. Workers send their query counters back every second
+for /metrics and /status. Rate limiting is per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from gslb.config import Config, DnsConfig, Endpoint
+from gslb.health.view import HealthView
+from gslb.metrics import QueryStats
+from gslb.zones.zoneset import ZoneSet
+
+log = logging.getLogger(__name__)
+
+STATS_INTERVAL = 1.0
+READY_TIMEOUT = 30.0
+
+
+def worker_count(config: DnsConfig) -> int:
+    """How many processes answer DNS in all (the main one included)."""
+    if config.workers == "auto":
+        return max(1, os.cpu_count() or 1)
+    return int(config.workers)
+
+
+@dataclass
+class Worker:
+    index: int
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    ready: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    stats: QueryStats = field(default_factory=QueryStats)
+
+
+class WorkerPool:
+    """The main process's side: start workers, feed them state, collect their counters."""
+
+    def __init__(self, config: Config, count: int, endpoints: list[Endpoint]) -> None:
+        self.config = config
+        self.count = count
+        self.endpoints = endpoints
+        self.workers: list[Worker] = []
+
+    async def start(self, zones: ZoneSet, view: HealthView) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited event loop
+        loop = asyncio.get_running_loop()
+        for index in range(1, self.count + 1):
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=worker_main, args=(self.config, self.endpoints, child, index), name=f"gslb-dns-{index}",
+                daemon=True,
+            )
+            process.start()
+            child.close()
+            worker = Worker(index, process, parent)
+            self.workers.append(worker)
+            loop.add_reader(parent.fileno(), self._receive, worker)
+            parent.send(("zones", zones))
+            parent.send(("health", view))
+        pids = await asyncio.wait_for(asyncio.gather(*(w.ready for w in self.workers)), READY_TIMEOUT)
+        log.info("%d DNS worker process(es) ready: pid %s", len(pids), ", ".join(map(str, pids)))
+
+    def _receive(self, worker: Worker) -> None:
+        try:
+            kind, payload = worker.conn.recv()
+        except (EOFError, OSError):
+            asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+            if not worker.ready.done():
+                worker.ready.set_exception(RuntimeError(f"DNS worker {worker.index} exited while starting"))
+            else:
+                log.error("DNS worker %d (pid %s) exited", worker.index, worker.process.pid)
+            return
+        if kind == "ready" and not worker.ready.done():
+            worker.ready.set_result(payload)
+        elif kind == "stats":
+            worker.stats = payload
+
+    def _send(self, message: tuple[str, Any]) -> None:
+        for worker in self.workers:
+            try:
+                worker.conn.send(message)
+            except (BrokenPipeError, OSError):
+                log.error("DNS worker %d is gone; it missed an update", worker.index)
+
+    def send_zones(self, zones: ZoneSet) -> None:
+        self._send(("zones", zones))
+
+    def send_health(self, view: HealthView) -> None:
+        self._send(("health", view))
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self.workers if w.process.pid is not None]
+
+    def status(self) -> list[dict[str, Any]]:
+        return [
+            {"index": w.index, "pid": w.process.pid, "alive": w.process.is_alive(), "queries": w.stats.total()}
+            for w in self.workers
+        ]
+
+    async def stop(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._send(("stop", None))
+        for worker in self.workers:
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(worker.conn.fileno())
+        for worker in self.workers:
+            await asyncio.to_thread(worker.process.join, 5)
+            if worker.process.is_alive():
+                worker.process.terminate()
+            worker.conn.close()
+
+
+def worker_main(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
+                index: int) -> None:
+    """Entry point of a worker process."""
+    from gslb.logsetup import setup_logging
+
+    setup_logging(config.log.level, config.log.format)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when workers stop
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        asyncio.run(_serve(config, endpoints, conn, index))
+    else:
+        uvloop.run(_serve(config, endpoints, conn, index))
+
+
+async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
+                 index: int) -> None:
+    from dataclasses import replace
+
+    from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
+    from gslb.dns.ratelimit import RateLimiter
+    from gslb.dns.server import DnsServer
+    from gslb.engine.resolver import Resolver
+    from gslb.querylog import open_query_log
+    from gslb.service import open_geodb
+    from gslb.steering.engine import SteeringEngine
+
+    state = ServingState()
+    steering = SteeringEngine(open_geodb(config.geodb))
+    handler = QueryHandler(state, Resolver(steering), DnsOptions(config.dns.max_udp_size, config.dns.nsid))
+    handler.query_log = open_query_log(config.log.queries, config.log.format)
+    limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
+    dns = DnsServer(handler.handle, replace(config.dns, listen=tuple(endpoints)), reuse_port=True,
+                    rate_limiter=limiter)
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+
+    def receive() -> None:
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):  # the main process is gone: so are we
+            stopped.set()
+            return
+        if kind == "zones":
+            state.zones = payload
+            steering.zones_changed()
+            handler.invalidate()
+        elif kind == "health":
+            steering.set_health(payload)
+            handler.invalidate()
+        elif kind == "stop":
+            stopped.set()
+
+    loop.add_reader(conn.fileno(), receive)
+    await dns.start()
+    conn.send(("ready", os.getpid()))
+    while not stopped.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stopped.wait(), STATS_INTERVAL)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            conn.send(("stats", handler.stats))
+    await dns.close()
+    log.info("DNS worker %d stopped", index)
