@@ -6,6 +6,8 @@ import functools
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,22 @@ def built_test_geodb() -> Path:
     build_database(TEST_GEODB_CSV, out)
     return out
 READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)")  # plain or JSON lines
+
+
+def read_tcp_message(sock: socket.socket) -> dns.message.Message:
+    """One length-prefixed DNS message from a TCP socket (RFC 7766 framing)."""
+
+    def read(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    (length,) = struct.unpack("!H", read(2))
+    return dns.message.from_wire(read(length))
 
 
 @dataclass

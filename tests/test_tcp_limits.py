@@ -14,7 +14,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, read_tcp_message, start_server
 
 IDLE = 1.0
 TEXTS = ", ".join(f'"{i:03d}{"x" * 250}"' for i in range(60))
@@ -45,20 +45,6 @@ def _framed(name: str, qid: int = 1, rdtype: str = "A") -> bytes:
     query.id = qid
     wire = query.to_wire()
     return struct.pack("!H", len(wire)) + wire
-
-
-def _read_reply(sock: socket.socket) -> dns.message.Message:
-    def read(n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                raise ConnectionError("closed")
-            data += chunk
-        return data
-
-    (length,) = struct.unpack("!H", read(2))
-    return dns.message.from_wire(read(length))
 
 
 def _closed_by_server(sock: socket.socket, timeout: float) -> bool:
@@ -128,7 +114,7 @@ def test_slowloris_is_dropped_after_the_idle_timeout_without_blocking_others(ser
 def test_the_connection_closes_after_1000_queries(server: RunningServer) -> None:
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
         sock.sendall(b"".join(_framed("ns1.limits.test", qid) for qid in range(1010)))
-        replies = [_read_reply(sock) for _ in range(1000)]
+        replies = [read_tcp_message(sock) for _ in range(1000)]
         assert [r.id for r in replies] == list(range(1000))
         # Closed gracefully right after the 1000th reply (long before the idle timeout):
         # queries 1000..1009 get no answer.
@@ -169,7 +155,7 @@ def test_a_client_that_never_reads_does_not_stop_others_and_is_dropped(server: R
 def test_a_zero_length_message_closes_the_connection(server: RunningServer) -> None:
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
         sock.sendall(_framed("ns1.limits.test", 1))
-        assert _read_reply(sock).id == 1
+        assert read_tcp_message(sock).id == 1
         sock.sendall(b"\x00\x00" + _framed("ns1.limits.test", 2))
         # Closed at once (not after the idle timeout), and the query after it is not answered.
         sock.settimeout(IDLE / 2)
@@ -183,7 +169,7 @@ def test_a_65535_byte_message_is_read_and_a_partial_one_times_out(server: Runnin
     padded = wire + b"\x00" * (65535 - len(wire))  # the longest message a prefix can announce
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
         sock.sendall(b"\xff\xff" + padded)
-        reply = _read_reply(sock)
+        reply = read_tcp_message(sock)
         assert reply.id == 9 and reply.rcode() == dns.rcode.NOERROR
         # A prefix of 65,535 with only part of the message: the server waits, then closes.
         sock.sendall(b"\xff\xff" + b"\x00" * 1000)

@@ -13,7 +13,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, read_tcp_message
 
 BIG_ADDRESSES = ", ".join(f"192.0.2.{i}" for i in range(100, 180))
 MEDIUM_ADDRESSES = ", ".join(f"198.51.100.{i}" for i in range(1, 21))
@@ -106,27 +106,13 @@ def _tcp_query(sock: socket.socket, qid: int, name: str) -> None:
     sock.sendall(struct.pack("!H", len(wire)) + wire)
 
 
-def _read_message(sock: socket.socket) -> dns.message.Message:
-    def read(n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                raise ConnectionError("closed")
-            data += chunk
-        return data
-
-    (length,) = struct.unpack("!H", read(2))
-    return dns.message.from_wire(read(length))
-
-
 def test_tcp_pipelined_queries_on_one_connection(big_server: RunningServer) -> None:
     with socket.create_connection((big_server.host, big_server.port), timeout=3) as sock:
         names = ["medium.big.test", "ns1.big.test", "big.big.test", "nothing.big.test"] * 5
         # All queries written back to back before reading anything.
         for qid, name in enumerate(names, start=100):
             _tcp_query(sock, qid, name)
-        replies = {reply.id: reply for reply in (_read_message(sock) for _ in names)}
+        replies = {reply.id: reply for reply in (read_tcp_message(sock) for _ in names)}
     assert sorted(replies) == list(range(100, 100 + len(names)))
     assert len(replies[102].answer[0]) == 80
     assert replies[103].rcode() == dns.rcode.NXDOMAIN
@@ -140,14 +126,14 @@ def test_tcp_query_split_across_segments(big_server: RunningServer) -> None:
         for i in range(0, len(framed), 5):
             sock.sendall(framed[i : i + 5])
             time.sleep(0.01)
-        reply = _read_message(sock)
+        reply = read_tcp_message(sock)
     assert reply.answer[0][0].to_text() == "127.0.0.1"
 
 
 def test_idle_tcp_connection_is_closed(big_server: RunningServer) -> None:
     with socket.create_connection((big_server.host, big_server.port), timeout=5) as sock:
         _tcp_query(sock, 7, "ns1.big.test")
-        assert _read_message(sock).id == 7
+        assert read_tcp_message(sock).id == 7
         started = time.monotonic()
         assert sock.recv(1) == b""  # the server closes after idle_timeout (1 s)
         assert time.monotonic() - started < 4.5
@@ -158,7 +144,7 @@ def test_connection_cap(big_server: RunningServer) -> None:
     try:
         for sock in held:  # make sure the server has accepted each of them
             _tcp_query(sock, 1, "ns1.big.test")
-            _read_message(sock)
+            read_tcp_message(sock)
         extra = socket.create_connection((big_server.host, big_server.port), timeout=3)
         with extra:
             try:

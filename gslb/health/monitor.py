@@ -16,7 +16,6 @@ reaches the same state. The view is still built from this copy alone: queries ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import statistics
 import time
@@ -31,6 +30,7 @@ from gslb.health.overrides import Override, OverrideBook, OverrideKey
 from gslb.health.reports import Report
 from gslb.health.targets import MemberKey, TargetIndex
 from gslb.health.view import HealthView, Measurements, State
+from gslb.tasks import cancel_and_wait
 from gslb.zones.zoneset import ZoneSet
 
 log = logging.getLogger(__name__)
@@ -292,9 +292,6 @@ class HealthMonitor:
         await self.backend.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         await self.backend.stop()

@@ -55,6 +55,7 @@ from gslb.health.backend_codec import (
 from gslb.health.backend_scripts import AUDIT, CHANNEL, EPOCH, OVERRIDES, PROBERS, SEQUENCE, VERDICTS, Scripts
 from gslb.health.monitor import ProberInfo, Verdict
 from gslb.health.overrides import AUDIT_LIMIT, Override, OverrideKey
+from gslb.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from gslb.health.monitor import HealthMonitor
@@ -137,11 +138,8 @@ class RedisBackend(HealthBackend):
                         "(overrides from its mirror file) until it is", redacted_url(self.url))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         delay = BACKOFF_FIRST

@@ -17,11 +17,11 @@ of the same files a second later.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from gslb.tasks import cancel_and_wait
 from gslb.zones.directory import zone_files
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,7 @@ class ZoneWatcher:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
