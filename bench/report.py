@@ -62,9 +62,12 @@ def main(run: Path) -> int:
         print("|---|---:|---:|")
         for (_, mode, _), row in sorted(latency.items()):
             print(f"| {mode} | {ms(row.get('p50'))} | {ms(row.get('p99'))} |")
-    tcp = run / "target-gslb" / "results-tcp.tsv"
-    if tcp.exists() and tcp.read_text().strip():
-        print(f"\nTCP (static, pipelined, shared cores): {float(tcp.read_text().split()[3]):,.0f} queries/s")
+    tcp = medians(load(run / "target-gslb" / "results-tcp.tsv"))
+    peers_tcp = medians(load(run / "results-tcp.tsv"))
+    if tcp:
+        line = f"\nTCP (static, pipelined, shared cores): gslb {next(iter(tcp.values()))['qps']:,.0f} queries/s"
+        others = [f"{key[0]} {row['qps']:,.0f}" for key, row in sorted(peers_tcp.items())]
+        print(line + (f"; peers in the same run: {', '.join(others)}" if others else ""))
     if peers:
         print("\n## Ratios to the peers in the same run (pinned, qps)\n")
         names = [p for p in PEERS if any(key[0] == p for key in peers)]

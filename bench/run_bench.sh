@@ -56,12 +56,15 @@ done
 PIDS="$(pgrep -d, -P "$SERVER" || true)"            # worker processes, if any
 PIDS="$SERVER${PIDS:+,$PIDS}"
 
+OUT="$RUN/target-gslb"
+rm -f "$OUT/results-tcp.tsv"                      # a previous run's TCP row must not be summarized again
 bash "$PEERS/run_peers.sh" target gslb "$PORT" "$PIDS" "${MODES[@]}"
 
-# TCP, pipelined, the way the peers' TCP row is measured (shared cores, one run).
-OUT="$RUN/target-gslb"
+# TCP, pipelined, the way the peers' TCP row is measured (shared cores, one run), in their TSV columns.
 dnsperf -s 127.0.0.1 -c 4 -T 2 -q 100 -t 2 -p "$PORT" -d "$RUN/queries/static.txt" -l "${TCP_DURATION:-3}" \
-    -m tcp -v > "$OUT/tcp.out" 2>&1 || true
-awk '/Queries per second:/{print "gslb\tstatic\ttcp\t" $4; exit}' "$OUT/tcp.out" > "$OUT/results-tcp.tsv"
+    -m tcp > "$OUT/tcp.out" 2>&1 || true
+awk '/Queries per second:/{q=$4} /Average Latency \(s\):/{a=$4} /Queries lost:/{gsub(/[()%]/,"",$4); l=$4}
+     END{printf "gslb\tstatic\tshared\t1\t%s\t%s\tNA\tNA\t%s\tNA\tNA\n", q, a, l}' "$OUT/tcp.out" \
+    > "$OUT/results-tcp.tsv"
 
 "$PY" "$HERE/report.py" "$RUN"

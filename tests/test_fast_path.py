@@ -152,3 +152,21 @@ def test_health_change_clears_the_cache(zones: ZoneSet) -> None:
     fast.invalidate()
     after = fast.handle(data, source, False)
     assert after != before and b"\xcb\x00\x71\xc8" in after  # 203.0.113.200: the spare pool
+
+
+def test_replays_are_rate_limited_with_slips(zones: ZoneSet) -> None:
+    from gslb.config import RateLimit
+    from gslb.dns.ratelimit import RateLimiter
+
+    fast = handler(zones, cache=True)
+    now = [0.0]
+    limiter = RateLimiter(RateLimit(5, 2, 2), clock=lambda: now[0])
+    data = dns.message.make_query("legacy.example.com", "A").to_wire()
+    source = ipaddress.ip_address("127.0.0.1")
+    fast.handle(data, source, False)  # cached without a limiter in the way
+    replies = [fast.handle(data, source, False, limiter=limiter) for _ in range(40)]
+    full = [r for r in replies if r is not None and not r[2] & 0x02]
+    slipped = [r for r in replies if r is not None and r[2] & 0x02]
+    assert len(full) == 5  # the rate's one second of credit
+    assert len(slipped) == 17 and all(r[7] == 0 for r in slipped)  # every 2nd limited one, TC=1, no answers
+    assert fast.cache is not None and fast.cache.hits >= 40

@@ -394,8 +394,9 @@ def test_amplification_factors(amplification: dict) -> None:
     assert 1 < worst["factor"] < 10, worst
     limited = amplification["rate_limited"]
     # Under a sustained flood, slips are about the size of the query and only every 2nd is sent.
-    assert limited["slip_2"]["factor"] < 1.0, limited
-    assert limited["slip_1"]["factor"] < 1.3, limited
+    # Every 2nd limited query slips a reply about the size of the query; every one with slip 1.
+    assert 0.4 < limited["slip_2"]["factor"] < 0.6, limited
+    assert 0.9 < limited["slip_1"]["factor"] < 1.1, limited
 
 
 def test_amplification_script_is_documented() -> None:

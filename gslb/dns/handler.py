@@ -167,7 +167,8 @@ class QueryHandler:
                 return reply, answer.zone, question.qtype, has_ecs, answer.steered
         reply = render_answer(query.header, question, answer, limit, opt)
         if version is not None and 0 < answer.variants <= MAX_CACHED_VARIANTS and self.cache is not None:
-            slip = limited_reply(query.header, question, answer.rcode, opt, SLIP) if limiter is not None else None
+            # The reply a rate limiter would slip instead (UDP only), ready for replays that get SLIP.
+            slip = limited_reply(query.header, question, answer.rcode, opt, SLIP) if not tcp else None
             # Decided by the source address unless an ECS option with a prefix stood in for it.
             by_source = answer.by_client and not (has_ecs and edns.ecs.source_prefix)  # type: ignore[union-attr]
             self.cache.store(
