@@ -22,6 +22,9 @@ import dns.rdatatype
 import pytest
 import yaml
 
+from gslb.geo.database import GeoDatabase
+from gslb.zones.model import Zone
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ZONES = ROOT / "zones"
 TEST_GEODB_CSV = ROOT / "geodb" / "test-city.csv"
@@ -152,6 +155,23 @@ def start_server(
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"gslb serve did not start:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def steer_zone(tmp_path_factory: pytest.TempPathFactory) -> Zone:
+    """tests/steering_zone.py loaded: a zone with every steering method."""
+    from gslb.zones.loader import load_zone_file
+    from tests import steering_zone
+
+    path = tmp_path_factory.mktemp("steer") / "steer.test.yaml"
+    path.write_text(steering_zone.TEXT)
+    return load_zone_file(path)
+
+
+@pytest.fixture(scope="module")
+def test_geo() -> GeoDatabase:
+    """The small test geo database (geodb/test-city.csv), opened."""
+    return GeoDatabase.open(str(built_test_geodb()))
 
 
 @pytest.fixture(scope="module")

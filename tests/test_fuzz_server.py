@@ -27,6 +27,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz.corpus import seed_queries
 from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
 from gslb.engine.resolver import Resolver
 from gslb.geo.database import GeoDatabase
@@ -138,19 +139,7 @@ def test_ecs_options_over_the_real_server(example_server: RunningServer, name: s
 
 
 def _corpus() -> list[bytes]:
-    ecs = dns.edns.ECSOption("175.223.10.0", 24)
-    queries = [
-        dns.message.make_query("www.example.com", "A"),
-        dns.message.make_query("www.example.com", "AAAA", use_edns=0, payload=4096, options=[ecs]),
-        dns.message.make_query("api.example.com", "A", use_edns=0, options=[dns.edns.GenericOption(3, b"")]),
-        dns.message.make_query("example.com", "ANY", use_edns=0, want_dnssec=True),
-        dns.message.make_query("a.static.example.com", "CNAME", use_edns=False),
-        dns.message.make_query("x.sub.example.com", "NS"),
-        dns.message.make_query("nothing.example.com", "MX"),
-        dns.message.make_query("docs.example.com", "A"),
-        dns.message.make_query("id.server", "TXT", rdclass="CH"),
-        dns.message.make_query("example.com", "AXFR"),
-    ]
+    queries = [*seed_queries(), dns.message.make_query("example.com", "AXFR")]
     return [query.to_wire() for query in queries]
 
 

@@ -20,7 +20,6 @@ from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet
 from tests import steering_zone
-from tests.conftest import built_test_geodb
 from tests.test_steering_engine import ecs_for
 
 ORIGIN = "steer.test."
@@ -33,15 +32,13 @@ MEASURED = Measurements(
 
 
 @pytest.fixture(scope="module")
-def zone(tmp_path_factory: pytest.TempPathFactory) -> Zone:
-    path: Path = tmp_path_factory.mktemp("measured") / "steer.test.yaml"
-    path.write_text(steering_zone.TEXT)
-    return load_zone_file(path)
+def zone(steer_zone: Zone) -> Zone:
+    return steer_zone
 
 
 @pytest.fixture(scope="module")
-def geo() -> GeoDatabase:
-    return GeoDatabase.open(str(built_test_geodb()))
+def geo(test_geo: GeoDatabase) -> GeoDatabase:
+    return test_geo
 
 
 def first_address(engine: SteeringEngine, zone: Zone, name: str, client: str, ecs: str | None = None):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,7 @@ from gslb.engine.answer import Answer, Client, Steered
 from gslb.geo.database import GeoDatabase
 from gslb.health.view import UNKNOWN_VIEW, HealthView, State
 from gslb.steering.engine import SteeringEngine, degraded_ttl
-from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
-from tests import steering_zone
-from tests.conftest import built_test_geodb
 
 ORIGIN = "steer.test."
 SEOUL, FRANKFURT, VIRGINIA, CALIFORNIA = "127.1.0.1", "127.2.0.1", "127.3.0.1", "127.4.0.1"
@@ -28,15 +24,13 @@ TOKYO, SAO_PAULO, NAMIBIA, PARIS, NOWHERE = "127.5.0.1", "127.6.0.1", "127.8.0.1
 
 
 @pytest.fixture(scope="module")
-def zone(tmp_path_factory: pytest.TempPathFactory) -> Zone:
-    path: Path = tmp_path_factory.mktemp("steer") / "steer.test.yaml"
-    path.write_text(steering_zone.TEXT)
-    return load_zone_file(path)
+def zone(steer_zone: Zone) -> Zone:
+    return steer_zone
 
 
 @pytest.fixture(scope="module")
-def geo() -> GeoDatabase:
-    return GeoDatabase.open(str(built_test_geodb()))
+def geo(test_geo: GeoDatabase) -> GeoDatabase:
+    return test_geo
 
 
 def make_engine(geo: GeoDatabase, down: tuple[tuple[str, str], ...] = (), up: tuple[tuple[str, str], ...] = ()):
