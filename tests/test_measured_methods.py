@@ -97,8 +97,8 @@ def test_monitor_turns_reports_into_measurements(zone: Zone) -> None:
     assert measurements.pool_load[ORIGIN]["frankfurt"] == pytest.approx(0.1)
 
 
-def zone_with_check(zone: Zone) -> Zone:
-    text = steering_zone.TEXT.replace(
+def zone_with_check(zone: Zone, text: str = steering_zone.TEXT) -> Zone:
+    text = text.replace(
         "pools:\n", "checks:\n  web: {type: http, port: 8080, load: header}\npools:\n", 1
     ).replace(
         "members: [203.0.113.1, 203.0.113.2], min_healthy: 2", "check: web, members: [203.0.113.1, 203.0.113.2]"
@@ -107,3 +107,38 @@ def zone_with_check(zone: Zone) -> Zone:
     path.parent.mkdir(exist_ok=True)
     path.write_text(text)
     return load_zone_file(path)
+
+
+def test_rtt_alone_does_not_renew_the_view_more_than_once_a_period(zone: Zone) -> None:
+    """Every new view clears the reply cache, and RTTs differ in every report."""
+    now = [1000.0]
+    views: list[HealthView] = []
+    monitor = HealthMonitor(HealthConfig(), None, views.append, clock=lambda: now[0])
+    monitor.zones_changed(ZoneSet([zone_with_check(zone)]))
+    ident = next(t.id for t in monitor.index.targets.values() if t.address == "203.0.113.1")
+    published = len(views)
+    for step, rtt in enumerate((3.0, 4.0, 5.0, 6.0)):
+        now[0] += 1.0
+        monitor.apply_report(Report("p-east", None, "virginia", (Result(ident, True, rtt_ms=rtt),)))
+        if step == 0:
+            assert len(views) == published + 1  # unknown -> up: a new view at once
+    assert len(views) == published + 1  # three RTT-only changes within 5 s: no new view
+    now[0] += 5.0
+    monitor.tick()
+    assert len(views) == published + 2
+    assert views[-1].measurements.rtt_ms[ORIGIN]["p-east"]["virginia"] == 6.0
+
+
+def test_zones_without_measured_methods_ignore_rtt(zone: Zone) -> None:
+    text = steering_zone.TEXT.replace("method: latency", "method: failover").replace(
+        "method: least-loaded", "method: failover")
+    plain = zone_with_check(zone, text)
+    views: list[HealthView] = []
+    monitor = HealthMonitor(HealthConfig(), None, views.append)
+    monitor.zones_changed(ZoneSet([plain]))
+    ident = next(t.id for t in monitor.index.targets.values() if t.address == "203.0.113.1")
+    published = len(views)
+    for rtt in (3.0, 9.0, 27.0):
+        monitor.apply_report(Report("p-east", None, "virginia", (Result(ident, True, rtt_ms=rtt),)))
+    assert len(views) == published + 1  # only the change from unknown to up
+    assert views[-1].measurements.rtt_ms == {}

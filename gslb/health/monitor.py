@@ -29,11 +29,13 @@ from gslb.health.backend import HealthBackend, open_backend
 from gslb.health.overrides import Override, OverrideBook, OverrideKey
 from gslb.health.reports import Report
 from gslb.health.targets import MemberKey, TargetIndex
-from gslb.health.view import HealthView, Measurements, State
+from gslb.health.view import NO_MEASUREMENTS, HealthView, Measurements, State
 from gslb.tasks import cancel_and_wait
 from gslb.zones.zoneset import ZoneSet
 
 log = logging.getLogger(__name__)
+MEASURED_METHODS = frozenset(("latency", "least-loaded"))
+MEASUREMENT_PERIOD = 5.0  # seconds between views that change only measurements
 TICK_SECONDS = 1.0
 
 
@@ -96,6 +98,8 @@ class HealthMonitor:
         self.stats = MonitorStats()
         self.view = HealthView()
         self._since: dict[MemberKey, tuple[State, float]] = {}
+        self._measured = False  # some service uses latency or least-loaded
+        self._measured_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
         self.backend = backend or open_backend(config)
         self.backend.bind(self)
@@ -106,6 +110,10 @@ class HealthMonitor:
         """A reload: keep the verdicts of targets that still exist, drop the rest."""
         self.zones = zones
         self.index = TargetIndex(zones)
+        self._measured = any(
+            service.method in MEASURED_METHODS
+            for zone in zones if zone.policy is not None for service in zone.policy.services.values()
+        )
         self.verdicts = {ident: v for ident, v in self.verdicts.items() if ident in self.index.targets}
         self.backend.zones_changed()
         self.rebuild()
@@ -228,7 +236,14 @@ class HealthMonitor:
                                     "previous": previous[0].value, "state": state.value})
                 self._since[key] = (state, now)
         self._since = {key: value for key, value in self._since.items() if key in states}
-        measurements = self._measurements(now)
+        measurements = self.view.measurements
+        if self._measured and (states != self.view.states() or now - self._measured_at >= MEASUREMENT_PERIOD):
+            # RTTs differ in every report: taken in with state changes and at most once a period
+            # otherwise, since every new view also clears the reply cache.
+            measurements = self._measurements(now)
+            self._measured_at = now
+        elif not self._measured:
+            measurements = NO_MEASUREMENTS
         if states == self.view.states() and measurements == self.view.measurements:
             return
         self.view = HealthView(states, self.view.generation + 1, measurements)
