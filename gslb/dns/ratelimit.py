@@ -55,7 +55,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from gslb.config import RateLimit
-from gslb.dns.constants import FLAG_TC, Rcode
+from gslb.dns.constants import Rcode
 from gslb.dns.name import WILDCARD_LABEL, Name
 from gslb.dns.query import Header, Question
 from gslb.dns.render import render_error
@@ -231,6 +231,4 @@ def limited_reply(
     """What goes out for a limited response: nothing (DROP) or TC=1 with no records (SLIP)."""
     if verdict != SLIP:
         return None
-    reply = render_error(header, question, rcode, opt)
-    flags = int.from_bytes(reply[2:4], "big") | FLAG_TC
-    return reply[:2] + flags.to_bytes(2, "big") + reply[4:]
+    return render_error(header, question, rcode, opt, truncated=True)

@@ -104,23 +104,22 @@ def build_opt(payload: int, rcode: int, do: bool, nsid: bytes | None, ecs: Clien
     return b"\x00" + _RR_FIXED.pack(RRType.OPT, payload, ttl, len(options)) + options
 
 
-def _finish(writer: _Writer, header: Header, flags: int, counts: tuple[int, int, int], opt: bytes | None) -> bytes:
-    writer.buf[0:12] = _HEADER.pack(header.id, flags, 1, counts[0], counts[1], counts[2] + (opt is not None))
+def _finish(
+    writer: _Writer, header: Header, flags: int, counts: tuple[int, int, int], opt: bytes | None, qdcount: int = 1
+) -> bytes:
+    writer.buf[0:12] = _HEADER.pack(header.id, flags, qdcount, counts[0], counts[1], counts[2] + (opt is not None))
     if opt is not None:
         writer.buf += opt
     return bytes(writer.buf)
 
 
 def render_error(
-    header: Header, question: Question | None, rcode: int, opt: bytes | None, authoritative: bool = False
+    header: Header, question: Question | None, rcode: int, opt: bytes | None, authoritative: bool = False,
+    truncated: bool = False,
 ) -> bytes:
-    """A reply with no records: errors, and the empty TC=1 reply."""
-    writer = _Writer(question)
-    flags = response_flags(header, rcode, authoritative)
-    writer.buf[0:12] = _HEADER.pack(header.id, flags, 1 if question else 0, 0, 0, 1 if opt else 0)
-    if opt is not None:
-        writer.buf += opt
-    return bytes(writer.buf)
+    """A reply with no records: errors, and the empty TC=1 reply (size limit, rate-limit slip)."""
+    flags = response_flags(header, rcode, authoritative, truncated)
+    return _finish(_Writer(question), header, flags, (0, 0, 0), opt, 1 if question else 0)
 
 
 def render_answer(
@@ -139,9 +138,7 @@ def render_answer(
             reply = _encode(header, question, answer, (), count, opt)
             if len(reply) <= limit:
                 return reply
-    tc = render_error(header, question, answer.rcode, opt, answer.authoritative)
-    flags = int.from_bytes(tc[2:4], "big") | FLAG_TC
-    return tc[:2] + flags.to_bytes(2, "big") + tc[4:]
+    return render_error(header, question, answer.rcode, opt, answer.authoritative, truncated=True)
 
 
 def _encode(

@@ -67,9 +67,5 @@ class HealthView:
     def states(self) -> Mapping[MemberKey, State]:
         return self._states
 
-    def with_states(self, changes: Mapping[MemberKey, State]) -> HealthView:
-        """A new view with some states changed (tests build views this way)."""
-        return HealthView({**self._states, **changes}, self.generation + 1, self.measurements)
-
 
 UNKNOWN_VIEW = HealthView()
