@@ -159,26 +159,3 @@ def decision_key(
         if name in policy.services
     )
     return (own, nested)
-
-
-def service_tree(policy: Policy, service: Service) -> list[Service]:
-    """The service and every service it can reach, each once."""
-    found: dict[str, Service] = {}
-    stack = [service]
-    while stack:
-        current = stack.pop()
-        if current.name in found:
-            continue
-        found[current.name] = current
-        stack.extend(policy.services[name] for name in current.referenced() if name in policy.services)
-    return list(found.values())
-
-
-def depends_on(policy: Policy, service: Service) -> tuple[bool, bool, bool]:
-    """(location, address, sticky): what of the client this service's answers depend on."""
-    tree = service_tree(policy, service)
-    return (
-        any(s.method in ("geo", "nearest", "latency") for s in tree),
-        any(s.method == "cidr" for s in tree),
-        any(s.sticky for s in tree),
-    )

@@ -20,7 +20,7 @@ from gslb.engine.answer import Client, Steered
 from gslb.geo.database import GeoDatabase
 from gslb.geo.location import GeoLocation
 from gslb.health.view import UNKNOWN_VIEW, HealthView
-from gslb.steering.decide import decision_key, depends_on, service_tree
+from gslb.steering.decide import decision_key
 from gslb.steering.model import Policy, Service
 from gslb.steering.scope import STICKY_PREFIX, widest_uniform_prefix
 from gslb.steering.select import Selector
@@ -71,9 +71,9 @@ class SteeringEngine:
         policy: Policy = zone.policy
         service = policy.services[node.service or ""]
         address = client.address
-        uses_location, uses_address, sticky = depends_on(policy, service)
-        by_client = uses_location or uses_address or sticky
-        location, network = self.geo.lookup(address) if uses_location and self.geo is not None else (None, None)
+        profile = policy.profiles[service.name]
+        by_client = profile.by_client
+        location, network = self.geo.lookup(address) if profile.by_location and self.geo is not None else (None, None)
         selector = Selector(zone.origin.text, policy, self.health, location, address, self.rng, trace)
         choice = selector.choose(service)
         with_scope = client.ecs is not None and client.ecs.source_prefix
@@ -123,15 +123,10 @@ class SteeringEngine:
     def compute_scope(self, zone: Zone, service: Service, address: IPAddress) -> int:
         """The widest prefix around the address in which every client gets the same decision."""
         policy: Policy = zone.policy
-        uses_location, uses_address, sticky = depends_on(policy, service)
-        minimum = STICKY_PREFIX[address.version] if sticky else 0
-        if not uses_location and not uses_address:
+        profile = policy.profiles[service.name]
+        minimum = STICKY_PREFIX[address.version] if profile.sticky else 0
+        if not profile.by_location and not profile.by_address:
             return minimum
-        cidr = tuple(
-            network
-            for other in service_tree(policy, service)
-            for network, _ in other.cidr_map
-        )
 
         measurements = self.health.measurements
         zone_text = zone.origin.text
@@ -139,5 +134,5 @@ class SteeringEngine:
         def key_of(location: GeoLocation | None, at: IPAddress) -> tuple:
             return decision_key(policy, service, location, at, zone_text, measurements)
 
-        geo = self.geo if uses_location else None
-        return widest_uniform_prefix(address, key_of, geo, cidr, minimum)
+        geo = self.geo if profile.by_location else None
+        return widest_uniform_prefix(address, key_of, geo, profile.cidr_networks, minimum)

@@ -77,8 +77,48 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceProfile:
+    """What of the client a service's answers depend on, over it and every service it can reach."""
+
+    by_location: bool  # geo, nearest or latency somewhere in the tree
+    by_address: bool  # cidr somewhere in the tree
+    sticky: bool
+    cidr_networks: tuple[IPNetwork, ...]  # every cidr entry in the tree: boundaries for ECS scopes
+
+    @property
+    def by_client(self) -> bool:
+        return self.by_location or self.by_address or self.sticky
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     datacenters: dict[str, Datacenter]
     checks: dict[str, CheckSpec]
     pools: dict[str, Pool]
     services: dict[str, Service]
+    # Derived once here, not on every query: the profile of each service.
+    profiles: dict[str, ServiceProfile] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "profiles", {name: self._profile(s) for name, s in self.services.items()})
+
+    def service_tree(self, service: Service) -> list[Service]:
+        """The service and every service it can reach, each once (cycles are rejected elsewhere)."""
+        found: dict[str, Service] = {}
+        stack = [service]
+        while stack:
+            current = stack.pop()
+            if current.name in found:
+                continue
+            found[current.name] = current
+            stack.extend(self.services[name] for name in current.referenced() if name in self.services)
+        return list(found.values())
+
+    def _profile(self, service: Service) -> ServiceProfile:
+        tree = self.service_tree(service)
+        return ServiceProfile(
+            by_location=any(s.method in LOCATION_METHODS for s in tree),
+            by_address=any(s.method == "cidr" for s in tree),
+            sticky=any(s.sticky for s in tree),
+            cidr_networks=tuple(network for s in tree for network, _ in s.cidr_map),
+        )
