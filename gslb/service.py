@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import socket
-from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -29,7 +28,7 @@ from gslb.health.monitor import HealthMonitor
 from gslb.health.prober import Endpoint as ProberEndpoint
 from gslb.health.prober import FunctionSink, FunctionSource, Prober
 from gslb.health.reports import parse_report
-from gslb.health.status import datacenters_status, pools_status, probers_status
+from gslb.health.status import datacenters_status, iso, pools_status, probers_status
 from gslb.health.view import HealthView
 from gslb.metrics import QueryStats
 from gslb.querylog import open_query_log
@@ -185,7 +184,7 @@ class GslbServer:
                 {
                     "zone": zone.origin.text,
                     "serial": zone.serial,
-                    "loaded_at": datetime.fromtimestamp(zone.loaded_at, UTC).isoformat(),
+                    "loaded_at": iso(zone.loaded_at),
                     "file": zone.file,
                 }
                 for zone in zones
