@@ -85,8 +85,10 @@ def subnet_check(subnets: int, geodb: str) -> None:
     import dns.edns
     import dns.message
 
-    from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
+    from gslb.config.model import DnsConfig
+    from gslb.dns.handler import QueryHandler, ServingState
     from gslb.engine.resolver import Resolver
+    from gslb.engine.respond import Responder
     from gslb.geo.database import GeoDatabase
     from gslb.steering.engine import SteeringEngine
     from gslb.zones.directory import load_zone_paths, zone_files
@@ -94,7 +96,7 @@ def subnet_check(subnets: int, geodb: str) -> None:
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
     handler = QueryHandler(ServingState(ZoneSet(report.loaded)),
-                           Resolver(SteeringEngine(GeoDatabase.open(geodb))), DnsOptions())
+                           Responder(Resolver(SteeringEngine(GeoDatabase.open(geodb)))), DnsConfig())
     source = ipaddress.ip_address("127.0.0.1")
     query = dns.message.make_query("www.example.test", "A", use_edns=0,
                                    options=[dns.edns.ECSOption("10.0.0.0", 24)]).to_wire()

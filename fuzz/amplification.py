@@ -30,15 +30,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gslb.config import RateLimit  # noqa: E402
-from gslb.dns.constants import EDNS_DO, OPTION_ECS, OPTION_NSID, RRClass, RRType  # noqa: E402
-from gslb.dns.handler import DnsOptions, QueryHandler, ServingState  # noqa: E402
-from gslb.dns.name import WILDCARD_LABEL, Name  # noqa: E402
+from gslb.config.model import DnsConfig, RateLimit  # noqa: E402
+from gslb.dns.handler import QueryHandler, ServingState  # noqa: E402
 from gslb.dns.ratelimit import RateLimiter  # noqa: E402
 from gslb.engine.resolver import Resolver  # noqa: E402
+from gslb.engine.respond import Responder  # noqa: E402
 from gslb.geo.database import GeoDatabase  # noqa: E402
 from gslb.geo.errors import GeoDatabaseError  # noqa: E402
 from gslb.steering.engine import SteeringEngine  # noqa: E402
+from gslb.wire.constants import EDNS_DO, OPTION_ECS, OPTION_NSID, RRClass, RRType  # noqa: E402
+from gslb.wire.name import WILDCARD_LABEL, Name  # noqa: E402
 from gslb.zones.directory import load_zone_paths, zone_files  # noqa: E402
 from gslb.zones.zoneset import ZoneSet  # noqa: E402
 
@@ -94,8 +95,8 @@ def build_handler(zones_dir: Path, nsid: str | None, max_udp_size: int) -> Query
         geodb: GeoDatabase | None = GeoDatabase.open("bundled")
     except GeoDatabaseError:
         geodb = None
-    return QueryHandler(ServingState(ZoneSet(report.loaded)), Resolver(SteeringEngine(geodb)),
-                        DnsOptions(max_udp_size, nsid))
+    return QueryHandler(ServingState(ZoneSet(report.loaded)), Responder(Resolver(SteeringEngine(geodb)), nsid),
+                        DnsConfig(max_udp_size=max_udp_size, nsid=nsid))
 
 
 def measure(handler: QueryHandler, max_udp_size: int) -> dict:

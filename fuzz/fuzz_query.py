@@ -30,10 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gslb.config import RateLimit  # noqa: E402
-from gslb.dns.handler import DnsOptions, QueryHandler, ServingState  # noqa: E402
+from gslb.config.model import DnsConfig, RateLimit  # noqa: E402
+from gslb.dns.handler import QueryHandler, ServingState  # noqa: E402
 from gslb.dns.ratelimit import RateLimiter  # noqa: E402
 from gslb.engine.resolver import Resolver  # noqa: E402
+from gslb.engine.respond import Responder  # noqa: E402
 from gslb.geo.database import GeoDatabase  # noqa: E402
 from gslb.geo.errors import GeoDatabaseError  # noqa: E402
 from gslb.steering.engine import SteeringEngine  # noqa: E402
@@ -66,7 +67,8 @@ def _geodb() -> GeoDatabase | None:
 def _build() -> tuple[QueryHandler, RateLimiter]:
     report = load_zone_paths(zone_files(ROOT / "zones"))
     handler = QueryHandler(
-        ServingState(ZoneSet(report.loaded)), Resolver(SteeringEngine(_geodb())), DnsOptions(MAX_UDP, "fuzz")
+        ServingState(ZoneSet(report.loaded)), Responder(Resolver(SteeringEngine(_geodb())), "fuzz"),
+        DnsConfig(max_udp_size=MAX_UDP, nsid="fuzz"),
     )
     return handler, RateLimiter(RateLimit(5, 2, 2))
 

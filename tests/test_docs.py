@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from gslb.cli import build_parser
-from gslb.config import ConfigError, load_config
+from gslb.config.load import ConfigError, load_config
 from tests.conftest import EXAMPLE_ZONES, start_server
 
 ROOT = Path(__file__).resolve().parent.parent

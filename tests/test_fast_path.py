@@ -12,8 +12,10 @@ import dns.flags
 import dns.message
 import pytest
 
-from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
+from gslb.config.model import DnsConfig
+from gslb.dns.handler import QueryHandler, ServingState
 from gslb.engine.resolver import Resolver
+from gslb.engine.respond import Responder
 from gslb.geo.database import GeoDatabase
 from gslb.health.view import HealthView, State
 from gslb.steering.engine import SteeringEngine
@@ -49,7 +51,8 @@ def handler(zones: ZoneSet, cache: bool) -> QueryHandler:
     engine = SteeringEngine(GeoDatabase.open(str(built_test_geodb())), seed=1)
     down = {("steer.test.", "tokyo", ipaddress.ip_address("192.0.2.11")): State.DOWN}
     engine.set_health(HealthView(down))
-    return QueryHandler(ServingState(zones), Resolver(engine), DnsOptions(nsid="ns-fast", cache=cache))
+    responder = Responder(Resolver(engine), "ns-fast")
+    return QueryHandler(ServingState(zones), responder, DnsConfig(nsid="ns-fast"), cache=cache)
 
 
 def random_query(rng: random.Random) -> tuple[bytes, str, bool]:
@@ -147,15 +150,15 @@ def test_health_change_clears_the_cache(zones: ZoneSet) -> None:
     source = ipaddress.ip_address("127.0.0.1")
     before = fast.handle(data, source, False)
     assert fast.handle(data, source, False) == before
-    fast.resolver.steering.set_health(HealthView({("steer.test.", "canary", ipaddress.ip_address("203.0.113.99")):
-                                                  State.DOWN}))
+    canary = ("steer.test.", "canary", ipaddress.ip_address("203.0.113.99"))
+    fast.responder.resolver.steering.set_health(HealthView({canary: State.DOWN}))
     fast.invalidate()
     after = fast.handle(data, source, False)
     assert after != before and b"\xcb\x00\x71\xc8" in after  # 203.0.113.200: the spare pool
 
 
 def test_replays_are_rate_limited_with_slips(zones: ZoneSet) -> None:
-    from gslb.config import RateLimit
+    from gslb.config.model import RateLimit
     from gslb.dns.ratelimit import RateLimiter
 
     fast = handler(zones, cache=True)

@@ -12,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
+from gslb.config.model import DnsConfig
+from gslb.dns.handler import QueryHandler, ServingState
 from gslb.engine.resolver import Resolver
+from gslb.engine.respond import Responder
 from gslb.geo.database import GeoDatabase
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths, zone_files
@@ -32,7 +34,7 @@ def _handler() -> QueryHandler:
     report = load_zone_paths(zone_files(Path(EXAMPLE_ZONES)))
     state = ServingState(ZoneSet(report.loaded))
     steering = SteeringEngine(GeoDatabase.open(str(built_test_geodb())))
-    return QueryHandler(state, Resolver(steering), DnsOptions(nsid="fuzz"))
+    return QueryHandler(state, Responder(Resolver(steering), "fuzz"), DnsConfig(nsid="fuzz"))
 
 
 HANDLER = _handler()

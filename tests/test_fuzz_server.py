@@ -28,8 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzz.corpus import seed_queries
-from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
+from gslb.config.model import DnsConfig
+from gslb.dns.handler import QueryHandler, ServingState
 from gslb.engine.resolver import Resolver
+from gslb.engine.respond import Responder
 from gslb.geo.database import GeoDatabase
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths, zone_files
@@ -46,7 +48,7 @@ ECS_NAMES = ["www.example.com", "api.example.com", "legacy.example.com", "nothin
 def _handler() -> QueryHandler:
     report = load_zone_paths(zone_files(Path(EXAMPLE_ZONES)))
     steering = SteeringEngine(GeoDatabase.open(str(built_test_geodb())))
-    return QueryHandler(ServingState(ZoneSet(report.loaded)), Resolver(steering), DnsOptions())
+    return QueryHandler(ServingState(ZoneSet(report.loaded)), Responder(Resolver(steering)), DnsConfig())
 
 
 HANDLER = _handler()
@@ -56,7 +58,7 @@ HANDLER = _handler()
 
 
 def ecs_is_valid(data: bytes) -> bool:
-    """The RFC's rules, written again independently of gslb.dns.edns."""
+    """The RFC's rules, written again independently of gslb.wire.edns."""
     if len(data) < 4:
         return False
     family, source, scope = struct.unpack("!HBB", data[:4])

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import types
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from gslb.geo.command import CREDIT, _geodb_spec, register
+from gslb.commands.geodb import CREDIT, _geodb_spec, register
 
 TEST_CSV = Path(__file__).resolve().parent.parent / "geodb" / "test-city.csv"
 
@@ -105,21 +104,8 @@ def test_lookup_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err == f"gslb geodb lookup: geo database {tmp_path / 'none.mmdb'}: no such file\n"
 
 
-def test_spec_comes_from_the_config(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[str | None] = []
-
-    def load_config(path: str | None) -> types.SimpleNamespace:
-        seen.append(path)
-        return types.SimpleNamespace(geodb=str(built))
-
-    monkeypatch.setitem(sys.modules, "gslb.config", types.SimpleNamespace(load_config=load_config))
-    args = _parser().parse_args(["geodb", "lookup", "127.1.0.1", "-c", "site.yaml"])
-    assert _geodb_spec(args) == str(built)
-    assert seen == ["site.yaml"]
-
-
-def test_spec_falls_back_to_bundled_without_config_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "gslb.config", None)
+def test_spec_falls_back_to_bundled_without_a_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GSLB_CONFIG", raising=False)
     assert _geodb_spec(_parser().parse_args(["geodb", "lookup", "127.1.0.1"])) == "bundled"
 
 
@@ -129,7 +115,6 @@ def test_geodb_option_wins_over_config() -> None:
 
 
 def test_real_config_file(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("gslb.config")
     config = tmp_path / "gslb.yaml"
     config.write_text(f"geodb: {built}\n", encoding="utf-8")
     assert run("geodb", "lookup", "198.51.100.1", "-c", str(config)) == 0
@@ -149,7 +134,7 @@ def test_runs_as_a_process(built: Path) -> None:
     """The command as an operator runs it: exit codes and streams of a real process."""
     harness = (
         "import argparse, sys\n"
-        "from gslb.geo.command import register\n"
+        "from gslb.commands.geodb import register\n"
         "parser = argparse.ArgumentParser(prog='gslb')\n"
         "register(parser.add_subparsers(required=True), lambda p: p.add_argument('-c', '--config'))\n"
         "args = parser.parse_args(sys.argv[1:])\n"

@@ -10,7 +10,8 @@ import dns.query
 import dns.rcode
 import pytest
 
-from gslb.config import ConfigError, load_config, parse_endpoint
+from gslb.common.endpoint import parse_endpoint
+from gslb.config.load import ConfigError, load_config
 from tests.conftest import EXAMPLE_ZONES, start_server
 
 

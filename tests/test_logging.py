@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gslb.config import ConfigError, load_config
+from gslb.config.load import ConfigError, load_config
 from tests.conftest import EXAMPLE_ZONES, RunningServer, start_server, write_config
 
 TOKEN = "log-test-token-never-logged"

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from gslb.config import HealthConfig
-from gslb.dns.constants import RRType
-from gslb.dns.name import Name
-from gslb.engine.answer import Client
+from gslb.config.model import HealthConfig
 from gslb.geo.database import GeoDatabase
+from gslb.health.backend import LocalBackend
 from gslb.health.monitor import HealthMonitor
 from gslb.health.reports import Report, Result
 from gslb.health.view import HealthView, Measurements
+from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine
+from gslb.wire.constants import RRType
+from gslb.wire.name import Name
 from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet
@@ -79,7 +80,7 @@ def test_least_loaded(zone: Zone, geo: GeoDatabase) -> None:
 
 def test_monitor_turns_reports_into_measurements(zone: Zone) -> None:
     views: list[HealthView] = []
-    monitor = HealthMonitor(HealthConfig(), None, views.append)
+    monitor = HealthMonitor(HealthConfig(), None, views.append, LocalBackend())
     monitor.zones_changed(ZoneSet([zone]))
     # steer.test has no checks, so every member is never probed: give one pool a check through a zone of its own
     assert monitor.index.targets == {}
@@ -113,7 +114,7 @@ def test_rtt_alone_does_not_renew_the_view_more_than_once_a_period(zone: Zone) -
     """Every new view clears the reply cache, and RTTs differ in every report."""
     now = [1000.0]
     views: list[HealthView] = []
-    monitor = HealthMonitor(HealthConfig(), None, views.append, clock=lambda: now[0])
+    monitor = HealthMonitor(HealthConfig(), None, views.append, LocalBackend(), clock=lambda: now[0])
     monitor.zones_changed(ZoneSet([zone_with_check(zone)]))
     ident = next(t.id for t in monitor.index.targets.values() if t.address == "203.0.113.1")
     published = len(views)
@@ -134,7 +135,7 @@ def test_zones_without_measured_methods_ignore_rtt(zone: Zone) -> None:
         "method: least-loaded", "method: failover")
     plain = zone_with_check(zone, text)
     views: list[HealthView] = []
-    monitor = HealthMonitor(HealthConfig(), None, views.append)
+    monitor = HealthMonitor(HealthConfig(), None, views.append, LocalBackend())
     monitor.zones_changed(ZoneSet([plain]))
     ident = next(t.id for t in monitor.index.targets.values() if t.address == "203.0.113.1")
     published = len(views)

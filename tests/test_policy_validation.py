@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from gslb.dns.name import Name
-from gslb.steering.model import Policy
+from gslb.wire.name import Name
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
+from gslb.zones.policy_model import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "zones" / "example.com.yaml"

@@ -18,20 +18,19 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 
-from gslb.health.checks import CheckSpec
-from gslb.health.command import register
-from gslb.health.prober import (
+from gslb.checks.spec import CheckSpec
+from gslb.checks.target import Target, TargetError
+from gslb.prober.command import register
+from gslb.prober.config import ProberConfig, ProberConfigError, load_prober_config, parse_prober_config
+from gslb.prober.engine import (
     Endpoint,
     FunctionSink,
     FunctionSource,
     HttpServerClient,
     Prober,
     ReportSink,
-    Target,
-    TargetError,
     TargetSource,
 )
-from gslb.health.prober_config import ProberConfig, ProberConfigError, load_prober_config, parse_prober_config
 
 T = TypeVar("T")
 TOKEN = "s3cret-token"
@@ -615,7 +614,7 @@ def test_command_runs_until_sigterm(tmp_path: Path) -> None:
         )
         script = (
             "import argparse, sys\n"
-            "from gslb.health.command import register\n"
+            "from gslb.prober.command import register\n"
             "p = argparse.ArgumentParser(); s = p.add_subparsers(dest='command')\n"
             "register(s, lambda q: q.add_argument('-c', '--config'))\n"
             "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n"

@@ -18,10 +18,10 @@ from dnslib import QTYPE, RCODE, DNSRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gslb.durations import format_duration, parse_duration
-from gslb.health.checks import CheckSpec, CheckSpecError
-from gslb.health.probes import ProbeResult, describe_error, make_probe_session, run_probe, url_host
-from gslb.health.risefall import Health, RiseFall
+from gslb.checks.spec import CheckSpec, CheckSpecError
+from gslb.common.durations import format_duration, parse_duration
+from gslb.prober.probes import ProbeResult, describe_error, make_probe_session, run_probe, url_host
+from gslb.prober.risefall import Health, RiseFall
 
 T = TypeVar("T")
 

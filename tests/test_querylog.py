@@ -100,17 +100,16 @@ def test_sampling_at_one_half(tmp_path: Path) -> None:
 
 
 def test_decisions_and_names_as_written_in_the_log() -> None:
-    from gslb.querylog import describe_decision, presentable
-    from gslb.steering.model import Member, Pool
-    from gslb.steering.select import Choice
+    from gslb.dns.querylog import presentable
+    from gslb.steering.steered import Choice
+    from gslb.zones.policy_model import Member, Pool
 
     seoul = Pool("seoul-web", "seoul", None, (Member(ipaddress.ip_address("192.0.2.10")),))
     tokyo = Pool("tokyo-web", "tokyo", None, (Member(ipaddress.ip_address("192.0.2.20")),))
-    assert describe_decision(None) is None
-    assert describe_decision(("web", Choice([(seoul, False)]))) == "service web -> seoul-web"
-    assert describe_decision(("web", Choice([(tokyo, False)], degraded=True))) == "service web -> tokyo-web (fallback)"
-    assert describe_decision(("web", Choice([(seoul, True), (tokyo, True)], degraded=True))) == (
+    assert Choice([(seoul, False)]).describe("web") == "service web -> seoul-web"
+    assert Choice([(tokyo, False)], degraded=True).describe("web") == "service web -> tokyo-web (fallback)"
+    assert Choice([(seoul, True), (tokyo, True)], degraded=True).describe("web") == (
         "service web -> seoul-web (fail-open), tokyo-web (fail-open) (fallback)")
-    assert describe_decision(("web", Choice(servfail=True))) == "service web -> servfail (all down)"
+    assert Choice(servfail=True).describe("web") == "service web -> servfail (all down)"
     assert presentable("www.example.com.") == "www.example.com."
     assert presentable('a\nb c"d.') == "a\\010b\\032c\\034d."

@@ -22,7 +22,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from gslb.config import RateLimit
+from gslb.config.model import RateLimit
 from gslb.dns.ratelimit import DROP, SEND, SLIP, RateLimiter, client_network
 from tests.conftest import EXAMPLE_ZONES, ROOT, RunningServer, start_server
 
@@ -142,8 +142,10 @@ def test_the_table_is_bounded_under_a_spoofed_flood_from_random_networks() -> No
 
 @pytest.fixture(scope="module")
 def handler():
-    from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
+    from gslb.config.model import DnsConfig
+    from gslb.dns.handler import QueryHandler, ServingState
     from gslb.engine.resolver import Resolver
+    from gslb.engine.respond import Responder
     from gslb.geo.database import GeoDatabase
     from gslb.steering.engine import SteeringEngine
     from gslb.zones.directory import load_zone_paths, zone_files
@@ -152,7 +154,7 @@ def handler():
 
     report = load_zone_paths(zone_files(EXAMPLE_ZONES))
     steering = SteeringEngine(GeoDatabase.open(str(built_test_geodb())))
-    return QueryHandler(ServingState(ZoneSet(report.loaded)), Resolver(steering), DnsOptions())
+    return QueryHandler(ServingState(ZoneSet(report.loaded)), Responder(Resolver(steering)), DnsConfig())
 
 
 def _sent(handler, questions: list[tuple[str, str]], source: str = "192.0.2.1") -> int:

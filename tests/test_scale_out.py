@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import redis
 
-from gslb.config import ConfigError, load_config
+from gslb.config.load import ConfigError, load_config
 from tests.backends import Backends, HttpBackend, free_port
 from tests.conftest import RunningServer
 from tests.test_health_server import (

@@ -7,15 +7,17 @@ from collections import Counter
 
 import pytest
 
-from gslb.dns.constants import Rcode, RRType
-from gslb.dns.edns import ClientSubnet
-from gslb.dns.name import Name
-from gslb.dns.query import Header, Question
 from gslb.dns.render import render_answer
-from gslb.engine.answer import Answer, Client, Steered
+from gslb.engine.answer import Answer
 from gslb.geo.database import GeoDatabase
 from gslb.health.view import UNKNOWN_VIEW, HealthView, State
+from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine, degraded_ttl
+from gslb.steering.steered import Steered
+from gslb.wire.constants import Rcode, RRType
+from gslb.wire.edns import ClientSubnet
+from gslb.wire.message import Header, Question
+from gslb.wire.name import Name
 from gslb.zones.model import Zone
 
 ORIGIN = "steer.test."

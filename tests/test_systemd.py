@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gslb.sdnotify import Notifier
+from gslb.server.sdnotify import Notifier
 from tests.conftest import ROOT, start_server
 
 UNITS = ("gslb.service", "gslb-prober.service")

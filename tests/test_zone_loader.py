@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gslb.dns.constants import RRType
-from gslb.dns.name import Name
+from gslb.wire.constants import RRType
+from gslb.wire.name import Name
 from gslb.zones.directory import load_zone_paths, reload_zones, zone_files
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from gslb.dns.constants import RRType
-from gslb.dns.name import Name
+from gslb.common.yamldoc import load_yaml
+from gslb.wire.constants import RRType
+from gslb.wire.name import Name
 from gslb.zones import policy
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.loader import content_serial, load_zone_file
 from gslb.zones.model import Zone
 from gslb.zones.serials import SerialBook
-from gslb.zones.yamldoc import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "zones" / "example.com.yaml"
@@ -164,10 +164,11 @@ def test_wildcard_not_allowed_in_a_target(tmp_path: Path, f: str) -> None:
     ]
 
 
-def test_label_too_long(tmp_path: Path, f: str) -> None:
-    label = "a" * 64
+@pytest.mark.parametrize("size", [64, 300])  # 300: longer than a length byte can say
+def test_label_too_long(tmp_path: Path, f: str, size: int) -> None:
+    label = "a" * size
     assert rejected(tmp_path, HEAD + f"records:\n  {label}: {{A: 192.0.2.1}}\n") == [
-        f"{f}:4: records.{label}: '{label}': label of 64 bytes (1 to 63 allowed)"
+        f"{f}:4: records.{label}: '{label}': label of {size} bytes (1 to 63 allowed)"
     ]
 
 

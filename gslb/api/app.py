@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
 from gslb.api.auth import check_token
+from gslb.api.control import ServerControl
 from gslb.api.health_routes import HealthRoutes
+from gslb.api.metrics import build_registry
 from gslb.api.page import status_page
-from gslb.health.status import datacenters_status
-from gslb.metrics import build_registry
-
-if TYPE_CHECKING:
-    from gslb.service import GslbServer
+from gslb.api.status import datacenters_status, server_status
+from gslb.engine.explain import ExplainError
+from gslb.engine.explain import explain as explain_query
 
 SERVER_KEY = web.AppKey("gslb_server", object)
 REGISTRY_KEY = web.AppKey("gslb_registry", CollectorRegistry)
 
 
-def _server(request: web.Request) -> GslbServer:
+def _server(request: web.Request) -> ServerControl:
     return request.app[SERVER_KEY]  # type: ignore[return-value]
 
 
@@ -29,9 +27,9 @@ async def healthz(request: web.Request) -> web.Response:
     """200 when zones are loaded and the DNS sockets are open, else 503 with the reason."""
     server = _server(request)
     problems = []
-    if not len(server.state.zones):
+    if not len(server.zones):
         problems.append("no zone loaded")
-    if not server.dns.is_open:
+    if not server.dns_open():
         problems.append("DNS sockets not open")
     if problems:
         return web.json_response({"ok": False, "problems": problems}, status=503)
@@ -40,21 +38,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     server = _server(request)
-    return web.json_response(server.status())
+    return web.json_response(server_status(server))
 
 
 async def explain(request: web.Request) -> web.Response:
     """The decision trace for ?name=&type=&client=&ecs= with live health (a read: no token)."""
-    from gslb.steering.explain import ExplainError
-    from gslb.steering.explain import explain as explain_query
-
     server = _server(request)
     query = request.query
     if "name" not in query or "client" not in query:
         return web.json_response({"error": "name and client are required"}, status=400)
     try:
         report = explain_query(
-            server.state.zones, server.steering, query["name"], query.get("type", "A"), query["client"],
+            server.zones, server.steering, query["name"], query.get("type", "A"), query["client"],
             query.get("ecs") or None,
         )
     except ExplainError as exc:
@@ -64,7 +59,7 @@ async def explain(request: web.Request) -> web.Response:
 
 async def datacenters(request: web.Request) -> web.Response:
     server = _server(request)
-    return web.json_response({"datacenters": datacenters_status(server.state.zones, server.health)})
+    return web.json_response({"datacenters": datacenters_status(server.zones, server.health)})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -84,7 +79,7 @@ async def reload(request: web.Request) -> web.Response:
     return web.json_response(body, status=422 if report.rejected else 200)
 
 
-def build_app(server: GslbServer) -> web.Application:
+def build_app(server: ServerControl) -> web.Application:
     # Reports from a prober with thousands of targets fit well under 4 MiB; larger bodies are refused.
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SERVER_KEY] = server

@@ -10,17 +10,15 @@ import ipaddress
 import json
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from gslb.api.auth import check_token
+from gslb.api.control import ServerControl
 from gslb.health.backend import BackendUnavailable
 from gslb.health.overrides import KINDS, Override
 from gslb.health.reports import ReportError, parse_report
-
-if TYPE_CHECKING:
-    from gslb.service import GslbServer
 
 log = logging.getLogger(__name__)
 OVERRIDE_KEYS = {"state", "expires_in", "reason", "by"}
@@ -55,7 +53,7 @@ def _actor(request: web.Request, body: dict[str, Any] | None = None) -> str:
 
 
 class HealthRoutes:
-    def __init__(self, server: GslbServer) -> None:
+    def __init__(self, server: ServerControl) -> None:
         self.server = server
 
     def authorize(self, request: web.Request, counted: bool = False) -> None:
@@ -104,7 +102,7 @@ class HealthRoutes:
             raise _not_found(f"kind '{kind}' is not one of {', '.join(KINDS)}")
         if (kind == "members") != (address is not None):
             raise _not_found("members take a pool name and an address; datacenters and pools take a name only")
-        zone = next((z for z in self.server.state.zones if z.origin.text.rstrip(".").lower() == zone_name), None)
+        zone = next((z for z in self.server.zones if z.origin.text.rstrip(".").lower() == zone_name), None)
         if zone is None or zone.policy is None:
             raise _not_found(f"no steered zone '{zone_name}'")
         policy = zone.policy

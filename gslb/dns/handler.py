@@ -2,7 +2,9 @@
 
 `QueryHandler.handle` is what both transports call. It reads the current `ZoneSet` once per
 query (a reload swaps that reference, so a query sees one complete version), never raises,
-and returns None when the packet deserves silence.
+and returns None when the packet deserves silence. What to answer is the engine's business
+(`gslb.engine.respond`); here the query is parsed, the reply sized, rate limited, encoded,
+remembered for replay, and counted.
 """
 
 from __future__ import annotations
@@ -10,39 +12,31 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-from dataclasses import dataclass
 from time import perf_counter
 
+from gslb.config.model import DnsConfig
 from gslb.dns.cache import CachedReply, ResponseCache
-from gslb.dns.constants import PLAIN_UDP_LIMIT, TCP_LIMIT, Rcode, RRClass, RRType
-from gslb.dns.name import Name
-from gslb.dns.query import DropPacket, Query, QueryError, parse_header, parse_query
+from gslb.dns.querylog import QueryLog
 from gslb.dns.ratelimit import DROP, ERROR_IDENTITY, SEND, SLIP, RateLimiter, limited_reply, response_identity
-from gslb.dns.render import opt_for, render_answer, render_error
-from gslb.engine.answer import Answer, Client
-from gslb.engine.resolver import Resolver
-from gslb.metrics import QueryStats
-from gslb.querylog import QueryLog
-from gslb.zones.model import Rdata, RRset
+from gslb.dns.render import render_answer
+from gslb.dns.stats import QueryStats
+from gslb.engine.answer import Answer
+from gslb.engine.respond import Responder
+from gslb.steering.client import Client
+from gslb.wire.constants import PLAIN_UDP_LIMIT, TCP_LIMIT, Rcode
+from gslb.wire.message import DropPacket, QueryError, parse_header, parse_query
+from gslb.wire.writer import opt_for, render_error
 from gslb.zones.zoneset import ZoneSet
 
 log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-CHAOS_ID_NAMES = frozenset((Name.from_text("id.server.").wire, Name.from_text("hostname.bind.").wire))
-
-
-@dataclass(frozen=True)
-class DnsOptions:
-    max_udp_size: int = 1232
-    nsid: str | None = None
-    cache: bool = True  # replay replies by query bytes (see gslb.dns.cache); off only to compare paths
-
+Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]
 
 MAX_CACHED_VARIANTS = 16  # a rotation over more addresses is answered by the general path
 
 
-def _rotations(answer: Answer, reply: bytes) -> list[Answer]:
+def _rotations(answer: Answer) -> list[Answer]:
     """The answer at every step of its rotation, step 0 first (see Answer.variants).
 
     The steered RRset holds the addresses in the order of step `answer.rotation`; step j is the
@@ -70,17 +64,15 @@ class ServingState:
 
 
 class QueryHandler:
-    def __init__(self, state: ServingState, resolver: Resolver, options: DnsOptions) -> None:
+    def __init__(self, state: ServingState, responder: Responder, config: DnsConfig, cache: bool = True) -> None:
+        """`cache`: replay replies by query bytes (see gslb.dns.cache); off only to compare paths."""
         self.state = state
-        self.resolver = resolver
-        self.options = options
-        self.nsid = options.nsid.encode() if options.nsid else None
+        self.responder = responder
+        self.max_udp_size = config.max_udp_size
+        self.nsid = config.nsid.encode() if config.nsid else None
         self.stats = QueryStats()
-        self.query_log: QueryLog | None = None  # set by the server when log.queries.sample > 0
-        self.cache: ResponseCache | None = ResponseCache() if options.cache else None
-        self._chaos_rdata = (
-            Rdata((bytes((len(self.nsid[:255]),)) + self.nsid[:255],), options.nsid or "") if self.nsid else None
-        )
+        self.query_log: QueryLog | None = None  # set when log.queries.sample > 0
+        self.cache: ResponseCache | None = ResponseCache() if cache else None
 
     def invalidate(self) -> None:
         """Zones or health changed: replies remembered so far may no longer be what the engine says."""
@@ -98,16 +90,16 @@ class QueryHandler:
                 return self._replay(hit[0], hit[1], data, source, tcp, limiter, started)
             version = cache.version
         try:
-            reply, zone, qtype, ecs, steered = self._handle(data, source, tcp, limiter, version)
+            reply, zone, qtype, ecs, pools = self._handle(data, source, tcp, limiter, version)
         except Exception:
             log.exception("internal error answering a query from %s", source)
-            reply, zone, qtype, ecs, steered = self._servfail(data), "", 0, False, ()
+            reply, zone, qtype, ecs, pools = self._servfail(data), "", 0, False, ()
         if reply is not None:
             stats = self.stats
             stats.count(zone, qtype, reply[3] & 0x0F, "tcp" if tcp else "udp", bool(reply[2] & 0x02), ecs,
                         perf_counter() - started)
-            if steered:
-                stats.count_steered(steered)
+            if pools:
+                stats.count_steered(pools)
         return reply
 
     def _replay(
@@ -129,7 +121,7 @@ class QueryHandler:
 
     def _handle(
         self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None, version: int | None
-    ) -> tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]:
+    ) -> Counted:
         """The reply, and for the counters: the zone, the query type, whether ECS was sent, the pools.
 
         With `version` (the cache's, read before answering) a reply that can be replayed is stored.
@@ -139,69 +131,47 @@ class QueryHandler:
         except DropPacket:
             return None, "", 0, False, ()
         except QueryError as exc:
-            opt = opt_for(exc.edns, self.options.max_udp_size, exc.rcode, self.nsid, 0)
+            opt = opt_for(exc.edns, self.max_udp_size, exc.rcode, self.nsid, 0)
             qtype = exc.question.qtype if exc.question is not None else 0
             if limiter is not None and (verdict := limiter.check(source, ERROR_IDENTITY)) != SEND:
                 return limited_reply(exc.header, exc.question, exc.rcode, opt, verdict), "", qtype, False, ()
             return render_error(exc.header, exc.question, exc.rcode, opt), "", qtype, False, ()
         question = query.question
-        answer = self._answer(query, source)
         edns = query.edns
-        has_ecs = edns is not None and edns.ecs is not None
+        ecs = edns.ecs if edns is not None else None
+        answer = self.responder.respond(self.state.zones, question.name, question.qtype, question.qclass,
+                                        Client(source, ecs))
         if tcp:
             limit = TCP_LIMIT
         elif edns is None:
             limit = PLAIN_UDP_LIMIT
         else:
-            limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.options.max_udp_size))
-        scope = answer.scope if has_ecs and edns.ecs.source_prefix else 0  # type: ignore[union-attr]
-        opt = opt_for(edns, self.options.max_udp_size, answer.rcode, self.nsid, scope)
+            limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.max_udp_size))
+        with_scope = ecs is not None and ecs.source_prefix > 0
+        opt = opt_for(edns, self.max_udp_size, answer.rcode, self.nsid, answer.scope if with_scope else 0)
         if self.query_log is not None:
-            self.query_log.record(source, query, answer, scope, tcp)
+            self.query_log.record(source, query, answer, answer.scope if with_scope else 0, tcp)
         identity = None
         if limiter is not None:  # rate limiting (UDP): decided before encoding, so a drop costs no encoding
-            identity = response_identity(self.state.zones, question, answer)
+            identity = response_identity(question, answer)
             verdict = limiter.check(source, identity)
             if verdict != SEND:
                 reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
-                return reply, answer.zone, question.qtype, has_ecs, answer.steered
+                return reply, answer.zone, question.qtype, ecs is not None, answer.pools
         reply = render_answer(query.header, question, answer, limit, opt)
         if version is not None and 0 < answer.variants <= MAX_CACHED_VARIANTS and self.cache is not None:
             # The reply a rate limiter would slip instead (UDP only), ready for replays that get SLIP.
             slip = limited_reply(query.header, question, answer.rcode, opt, SLIP) if not tcp else None
             # Decided by the source address unless an ECS option with a prefix stood in for it.
-            by_source = answer.by_client and not (has_ecs and edns.ecs.source_prefix)  # type: ignore[union-attr]
+            by_source = answer.by_client and not with_scope
             self.cache.store(
                 data, tcp, source.packed if by_source else None,
-                [render_answer(query.header, question, variant, limit, opt) for variant in _rotations(answer, reply)],
+                [render_answer(query.header, question, variant, limit, opt) for variant in _rotations(answer)],
                 version, zone=answer.zone, qtype=question.qtype, rcode=reply[3] & 0x0F,
-                truncated=bool(reply[2] & 0x02), ecs=has_ecs, steered=answer.steered, identity=identity,
+                truncated=bool(reply[2] & 0x02), ecs=ecs is not None, steered=answer.pools, identity=identity,
                 slip=slip[2:] if slip else None,
             )
-        return reply, answer.zone, question.qtype, has_ecs, answer.steered
-
-    def _answer(self, query: Query, source: IPAddress) -> Answer:
-        question = query.question
-        if question.qclass == RRClass.CH:
-            return self._chaos(question.name, question.qtype)
-        if question.qclass != RRClass.IN:
-            return Answer(rcode=Rcode.REFUSED, authoritative=False)
-        qtype = question.qtype
-        if qtype in (RRType.AXFR, RRType.IXFR):
-            return Answer(rcode=Rcode.REFUSED, authoritative=False)
-        if qtype in (RRType.MAILA, RRType.MAILB):
-            return Answer(rcode=Rcode.NOTIMP, authoritative=False)
-        if qtype == RRType.OPT:
-            return Answer(rcode=Rcode.FORMERR, authoritative=False)
-        ecs = query.edns.ecs if query.edns is not None else None
-        return self.resolver.resolve(self.state.zones, question.name, qtype, Client(source, ecs))
-
-    def _chaos(self, name: Name, qtype: int) -> Answer:
-        """id.server and hostname.bind tell which server answered; nothing else is told."""
-        if self._chaos_rdata is None or name.wire not in CHAOS_ID_NAMES or qtype not in (RRType.TXT, RRType.ANY):
-            return Answer(rcode=Rcode.REFUSED, authoritative=False)
-        rrset = RRset(name, RRType.TXT, 0, (self._chaos_rdata,), RRClass.CH)
-        return Answer(answer=[rrset])
+        return reply, answer.zone, question.qtype, ecs is not None, answer.pools
 
     @staticmethod
     def _servfail(data: bytes) -> bytes | None:

@@ -52,15 +52,13 @@ import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 
-from gslb.config import RateLimit
-from gslb.dns.constants import Rcode
-from gslb.dns.name import WILDCARD_LABEL, Name
-from gslb.dns.query import Header, Question
-from gslb.dns.render import render_error
+from gslb.config.model import RateLimit
+from gslb.dns.stats import RateLimitStats
 from gslb.engine.answer import Answer
-from gslb.zones.zoneset import ZoneSet
+from gslb.wire.constants import Rcode
+from gslb.wire.message import Header, Question
+from gslb.wire.writer import render_error
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -82,17 +80,6 @@ _V6_MARK = 1 << 64  # keeps an IPv6 /56 apart from an IPv4 /24 with the same num
 
 Identity = tuple[int, bytes, int]  # (class, name or zone in wire form, qtype); the network is added by check
 ERROR_IDENTITY: Identity = (ERROR, b"", 0)
-
-
-@dataclass
-class RateLimitStats:
-    """Plain counters since start-up (the metrics module turns them into Prometheus families)."""
-
-    responses: int = 0  # UDP responses checked against the limit
-    limited: int = 0  # over the limit: dropped + slipped
-    dropped: int = 0  # over the limit and not sent
-    slipped: int = 0  # over the limit and sent as an empty TC=1 reply
-    evicted: int = 0  # accounts evicted because the table was full (a sign of a spoofed flood)
 
 
 class _Account:
@@ -199,7 +186,7 @@ class RateLimiter:
             del table[key]
 
 
-def response_identity(zones: ZoneSet, question: Question, answer: Answer) -> Identity:
+def response_identity(question: Question, answer: Answer) -> Identity:
     """What makes this response identical to others for rate limiting (see the module docstring)."""
     rcode = answer.rcode
     if rcode == Rcode.NXDOMAIN:
@@ -209,20 +196,11 @@ def response_identity(zones: ZoneSet, question: Question, answer: Answer) -> Ide
         return ERROR_IDENTITY
     if not answer.answer and not answer.authoritative and answer.authority:
         return (REFERRAL, answer.authority[0].name.wire, 0)
+    # The owner that matched: the wildcard's own name when the answer was synthesised from it.
+    owner = answer.owner.wire if answer.owner is not None else question.name.wire
     if not answer.answer:
-        return (NODATA, _owner(zones, question.name), 0)
-    return (ANSWER, _owner(zones, question.name), question.qtype)
-
-
-def _owner(zones: ZoneSet, qname: Name) -> bytes:
-    """The qname, or the wildcard's owner when qname exists only through a wildcard (RFC 4592)."""
-    zone = zones.find(qname)
-    if zone is None or qname.wire in zone.existing or qname.wire in zone.nodes:
-        return qname.wire
-    encloser = qname.parent()
-    while encloser.labels and encloser.wire not in zone.existing:
-        encloser = encloser.parent()
-    return encloser.prepend(WILDCARD_LABEL).wire
+        return (NODATA, owner, 0)
+    return (ANSWER, owner, question.qtype)
 
 
 def limited_reply(

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import socket
 
-from gslb.config import DnsConfig, Endpoint
+from gslb.common.endpoint import Endpoint
+from gslb.config.model import DnsConfig
 from gslb.dns.ratelimit import RateLimiter
 from gslb.dns.sockets import bind_pair
 from gslb.dns.tcp import TcpLimits, TcpProtocol
@@ -17,20 +18,21 @@ log = logging.getLogger(__name__)
 
 class DnsServer:
     def __init__(
-        self, handle: Handle, config: DnsConfig, reuse_port: bool = False, rate_limiter: RateLimiter | None = None
+        self, handle: Handle, config: DnsConfig, listen: tuple[Endpoint, ...], reuse_port: bool = False,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.handle = handle
         self.rate_limiter = rate_limiter  # UDP only; `handle` must then accept `limiter=`
-        self.config = config
+        self.listen = listen
         self.reuse_port = reuse_port
-        self.limits = TcpLimits(config.tcp_idle_timeout, config.tcp_max_connections, config.tcp_max_queries)
+        self.limits = TcpLimits(config.tcp)
         self.bound: list[Endpoint] = []
         self._transports: list[asyncio.BaseTransport] = []
         self._servers: list[asyncio.base_events.Server] = []
 
     async def start(self) -> list[Endpoint]:
         loop = asyncio.get_running_loop()
-        for endpoint in self.config.listen:
+        for endpoint in self.listen:
             udp, tcp = bind_pair(endpoint, self.reuse_port)
             transport, _ = await loop.create_datagram_endpoint(
                 lambda: UdpProtocol(self.handle, self.rate_limiter), sock=udp

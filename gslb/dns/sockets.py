@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from gslb.config import Endpoint
+from gslb.common.endpoint import Endpoint
 
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024
 PORT_ATTEMPTS = 20

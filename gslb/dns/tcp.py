@@ -28,26 +28,21 @@ import asyncio
 import ipaddress
 import logging
 
+from gslb.config.model import TcpConfig
+from gslb.dns.stats import TcpCounters
 from gslb.dns.udp import Handle
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_QUERIES = 100_000
-
 
 class TcpLimits:
-    """The limits shared by every connection of a server, and counters for the metrics."""
+    """The limits shared by every connection of a server (`dns.tcp`), and counters for the metrics."""
 
-    def __init__(self, idle_timeout: float, max_connections: int, max_queries: int = DEFAULT_MAX_QUERIES) -> None:
-        self.idle_timeout = idle_timeout
-        self.max_connections = max_connections
-        self.max_queries = max_queries
-        self.open = 0  # connections open now (a gauge)
-        self.rejected = 0  # connections closed at once: over max_connections
-        self.idle_closed = 0  # closed after idle_timeout without a complete query (slowloris included)
-        self.query_capped = 0  # closed after max_queries queries
-        self.aborted = 0  # aborted because the client did not read its replies before the timeout
-        self.bad_messages = 0  # closed on a message that is not a DNS query (no reply)
+    def __init__(self, config: TcpConfig) -> None:
+        self.idle_timeout = config.idle_timeout
+        self.max_connections = config.max_connections
+        self.max_queries = config.max_queries
+        self.counters = TcpCounters()
 
 
 class TcpProtocol(asyncio.Protocol):
@@ -65,12 +60,12 @@ class TcpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        if self.limits.open >= self.limits.max_connections:
-            self.limits.rejected += 1
+        if self.limits.counters.open >= self.limits.max_connections:
+            self.limits.counters.rejected += 1
             self.closing = True
             transport.abort()  # type: ignore[attr-defined]
             return
-        self.limits.open += 1
+        self.limits.counters.open += 1
         self.counted = True
         peer = transport.get_extra_info("peername")
         try:
@@ -93,11 +88,11 @@ class TcpProtocol(asyncio.Protocol):
             return
         if transport.get_write_buffer_size():
             # The client does not read: close() would wait for it forever.
-            self.limits.aborted += 1
+            self.limits.counters.aborted += 1
             transport.abort()
             return
         if not self.closing:
-            self.limits.idle_closed += 1
+            self.limits.counters.idle_closed += 1
         self._close()
 
     def _close(self) -> None:
@@ -125,7 +120,7 @@ class TcpProtocol(asyncio.Protocol):
             assert self.source is not None
             reply = self.handle(message, self.source, True)
             if reply is None or self.transport is None:
-                self.limits.bad_messages += 1
+                self.limits.counters.bad_messages += 1
                 self._close()
                 return
             answered = True
@@ -133,7 +128,7 @@ class TcpProtocol(asyncio.Protocol):
             # May call pause_writing(), which ends this loop until the client reads.
             self.transport.write(len(reply).to_bytes(2, "big") + reply)
             if self.queries >= self.limits.max_queries:
-                self.limits.query_capped += 1
+                self.limits.counters.query_capped += 1
                 self._close()
                 return
         if answered:
@@ -156,7 +151,7 @@ class TcpProtocol(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
         if self.counted:
-            self.limits.open -= 1
+            self.limits.counters.open -= 1
             self.counted = False
         self.transport = None
         self.buffer.clear()

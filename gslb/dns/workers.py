@@ -6,8 +6,10 @@ The kernel spreads incoming packets and connections over the sockets of the same
 
 Workers never read zone files or talk to probers: the main process sends them each new zone set
 and each new health view over a pipe the moment it has one, so every process answers from the
-same state within a fraction of a second. Workers send their query counters back every second
-for /metrics and /status. Rate limiting is per process.
+same state within a fraction of a second. Each worker builds its query path with the same
+`build_query_path` as the main process, and sends everything it counts (queries, rate limiting,
+TCP limits) back every second, so /metrics and /status count the whole server. Rate limiting
+itself is per process.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
-from gslb.config import Config, DnsConfig, Endpoint
+from gslb.common.endpoint import Endpoint
+from gslb.config.model import Config, DnsConfig
+from gslb.dns.querypath import build_query_path
+from gslb.dns.stats import DnsCounters
 from gslb.health.view import HealthView
-from gslb.metrics import QueryStats
 from gslb.zones.zoneset import ZoneSet
 
 log = logging.getLogger(__name__)
@@ -46,7 +50,7 @@ class Worker:
     process: multiprocessing.process.BaseProcess
     conn: multiprocessing.connection.Connection
     ready: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    stats: QueryStats = field(default_factory=QueryStats)
+    counters: DnsCounters = field(default_factory=DnsCounters)
 
 
 class WorkerPool:
@@ -89,8 +93,8 @@ class WorkerPool:
             return
         if kind == "ready" and not worker.ready.done():
             worker.ready.set_result(payload)
-        elif kind == "stats":
-            worker.stats = payload
+        elif kind == "counters":
+            worker.counters = payload
 
     def _send(self, message: tuple[str, Any]) -> None:
         for worker in self.workers:
@@ -110,7 +114,8 @@ class WorkerPool:
 
     def status(self) -> list[dict[str, Any]]:
         return [
-            {"index": w.index, "pid": w.process.pid, "alive": w.process.is_alive(), "queries": w.stats.total()}
+            {"index": w.index, "pid": w.process.pid, "alive": w.process.is_alive(),
+             "queries": w.counters.queries.total()}
             for w in self.workers
         ]
 
@@ -130,7 +135,7 @@ class WorkerPool:
 def worker_main(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
                 index: int) -> None:
     """Entry point of a worker process."""
-    from gslb.logsetup import setup_logging
+    from gslb.common.logsetup import setup_logging
 
     setup_logging(config.log.level, config.log.format)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when workers stop
@@ -145,23 +150,7 @@ def worker_main(config: Config, endpoints: list[Endpoint], conn: multiprocessing
 
 async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
                  index: int) -> None:
-    from dataclasses import replace
-
-    from gslb.dns.handler import DnsOptions, QueryHandler, ServingState
-    from gslb.dns.ratelimit import RateLimiter
-    from gslb.dns.server import DnsServer
-    from gslb.engine.resolver import Resolver
-    from gslb.querylog import open_query_log
-    from gslb.service import open_geodb
-    from gslb.steering.engine import SteeringEngine
-
-    state = ServingState()
-    steering = SteeringEngine(open_geodb(config.geodb))
-    handler = QueryHandler(state, Resolver(steering), DnsOptions(config.dns.max_udp_size, config.dns.nsid))
-    handler.query_log = open_query_log(config.log.queries, config.log.format)
-    limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
-    dns = DnsServer(handler.handle, replace(config.dns, listen=tuple(endpoints)), reuse_port=True,
-                    rate_limiter=limiter)
+    path = build_query_path(config, tuple(endpoints), reuse_port=True)
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
 
@@ -172,22 +161,19 @@ async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessin
             stopped.set()
             return
         if kind == "zones":
-            state.zones = payload
-            steering.zones_changed()
-            handler.invalidate()
+            path.zones_changed(payload)
         elif kind == "health":
-            steering.set_health(payload)
-            handler.invalidate()
+            path.health_changed(payload)
         elif kind == "stop":
             stopped.set()
 
     loop.add_reader(conn.fileno(), receive)
-    await dns.start()
+    await path.dns.start()
     conn.send(("ready", os.getpid()))
     while not stopped.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stopped.wait(), STATS_INTERVAL)
         with contextlib.suppress(BrokenPipeError, OSError):
-            conn.send(("stats", handler.stats))
-    await dns.close()
+            conn.send(("counters", path.counters()))
+    await path.dns.close()
     log.info("DNS worker %d stopped", index)

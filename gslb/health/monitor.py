@@ -24,36 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gslb.config import HealthConfig
-from gslb.health.backend import HealthBackend, open_backend
+from gslb.common.tasks import cancel_and_wait
+from gslb.config.model import HealthConfig
+from gslb.health.backend import HealthBackend
 from gslb.health.overrides import Override, OverrideBook, OverrideKey
+from gslb.health.records import ProberInfo, Verdict
 from gslb.health.reports import Report
 from gslb.health.targets import MemberKey, TargetIndex
 from gslb.health.view import NO_MEASUREMENTS, HealthView, Measurements, State
-from gslb.tasks import cancel_and_wait
 from gslb.zones.zoneset import ZoneSet
 
 log = logging.getLogger(__name__)
 MEASURED_METHODS = frozenset(("latency", "least-loaded"))
 MEASUREMENT_PERIOD = 5.0  # seconds between views that change only measurements
 TICK_SECONDS = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    up: bool
-    received: float  # this server's clock, Unix seconds
-    rtt_ms: float | None = None
-    status: int | None = None
-    load: float | None = None
-    error: str | None = None
-
-
-@dataclass
-class ProberInfo:
-    last_report: float
-    location: tuple[float, float] | None = None
-    datacenter: str | None = None
 
 
 @dataclass
@@ -84,10 +68,11 @@ class HealthMonitor:
         config: HealthConfig,
         state_dir: Path | None,
         publish: Callable[[HealthView], None],
+        backend: HealthBackend,
         clock: Callable[[], float] = time.time,
-        backend: HealthBackend | None = None,
     ) -> None:
         self.config = config
+        self.stale_after = config.stale_after
         self.publish = publish
         self.clock = clock
         self.overrides = OverrideBook(state_dir / "overrides.json" if state_dir else None, clock)
@@ -101,8 +86,8 @@ class HealthMonitor:
         self._measured = False  # some service uses latency or least-loaded
         self._measured_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
-        self.backend = backend or open_backend(config)
-        self.backend.bind(self)
+        self.backend = backend
+        backend.bind(self)
 
     # -- inputs --------------------------------------------------------------------------
 

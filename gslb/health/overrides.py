@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from gslb.statefile import write_atomically
+from gslb.common.statefile import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -30,9 +30,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from gslb.config import redacted_url
-from gslb.health.backend import BackendUnavailable, HealthBackend
-from gslb.health.backend_codec import (
+from gslb.common.tasks import cancel_and_wait
+from gslb.config.load import redacted_url
+from gslb.health.backend import BackendHost, BackendUnavailable, HealthBackend
+from gslb.health.overrides import AUDIT_LIMIT, Override, OverrideKey
+from gslb.health.records import ProberInfo, Verdict
+from gslb.health.redis_codec import (
     CodecError,
     Message,
     decode_entry,
@@ -52,13 +55,7 @@ from gslb.health.backend_codec import (
     verdict_field,
     verdicts_message,
 )
-from gslb.health.backend_scripts import AUDIT, CHANNEL, EPOCH, OVERRIDES, PROBERS, SEQUENCE, VERDICTS, Scripts
-from gslb.health.monitor import ProberInfo, Verdict
-from gslb.health.overrides import AUDIT_LIMIT, Override, OverrideKey
-from gslb.tasks import cancel_and_wait
-
-if TYPE_CHECKING:
-    from gslb.health.monitor import HealthMonitor
+from gslb.health.redis_scripts import AUDIT, CHANNEL, EPOCH, OVERRIDES, PROBERS, SEQUENCE, VERDICTS, Scripts
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +120,7 @@ class RedisBackend(HealthBackend):
     def connected(self) -> bool:
         return self._connected
 
-    def _monitor(self) -> HealthMonitor:
+    def _monitor(self) -> BackendHost:
         assert self.monitor is not None, "bind() first"
         return self.monitor
 
@@ -264,7 +261,7 @@ class RedisBackend(HealthBackend):
         taken again until it is at least as recent as what has been applied.
         """
         monitor = self._monitor()
-        cutoff = repr(monitor.clock() - max(PRUNE_AFTER, 2 * monitor.config.stale_after))
+        cutoff = repr(monitor.clock() - max(PRUNE_AFTER, 2 * monitor.stale_after))
         await asyncio.wait_for(scripts.prune(keys=[VERDICTS], args=[cutoff, "received"]), IO_TIMEOUT)
         await asyncio.wait_for(scripts.prune(keys=[PROBERS], args=[cutoff, "last_report"]), IO_TIMEOUT)
         for _ in range(3):

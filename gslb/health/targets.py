@@ -13,8 +13,8 @@ import ipaddress
 import json
 from collections.abc import Iterable
 
-from gslb.health.checks import CheckSpec
-from gslb.health.prober import Target
+from gslb.checks.spec import CheckSpec
+from gslb.checks.target import Target
 from gslb.zones.model import Zone
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

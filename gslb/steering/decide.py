@@ -15,7 +15,7 @@ from typing import Any
 
 from gslb.geo.location import GeoLocation
 from gslb.health.view import NO_MEASUREMENTS, Measurements
-from gslb.steering.model import Policy, Service
+from gslb.zones.policy_model import Policy, Service
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 EARTH_RADIUS_KM = 6371.0088

@@ -14,17 +14,19 @@ import itertools
 import random
 from typing import Any
 
-from gslb.dns.constants import RRType
-from gslb.dns.name import Name
-from gslb.engine.answer import Client, Steered
 from gslb.geo.database import GeoDatabase
 from gslb.geo.location import GeoLocation
 from gslb.health.view import UNKNOWN_VIEW, HealthView
+from gslb.steering.client import Client
 from gslb.steering.decide import decision_key
-from gslb.steering.model import Policy, Service
 from gslb.steering.scope import STICKY_PREFIX, widest_uniform_prefix
 from gslb.steering.select import Selector
-from gslb.zones.model import Node, Rdata, RRset, Zone
+from gslb.steering.steered import Steered
+from gslb.wire.constants import RRType
+from gslb.wire.name import Name
+from gslb.wire.records import Rdata, RRset
+from gslb.zones.model import Node, Zone
+from gslb.zones.policy_model import Policy, Service
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -78,22 +80,21 @@ class SteeringEngine:
         choice = selector.choose(service)
         with_scope = client.ecs is not None and client.ecs.source_prefix
         scope = self._scope(zone, service, address, network) if with_scope else 0
-        decision = (service.name, choice)  # kept by reference: the query log formats it, if it samples this query
         if choice.servfail:
             variants = 0 if selector.random else 1
-            return Steered(None, scope, servfail=True, variants=variants, by_client=by_client, decision=decision)
+            return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client)
         pools = tuple((zone.origin.text, service.name, pool.name) for pool, _ in choice.pools)
         family = 4 if qtype == RRType.A else 6
         addresses, variants, rotation = selector.addresses(choice, family, service, next(self._rotation))
         if not addresses:
-            return Steered(None, scope, variants=variants, by_client=by_client, pools=pools, decision=decision)
+            return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client, pools=pools)
         ttl = node.ttl if node.ttl is not None else service.ttl if service.ttl is not None else zone.default_ttl
         if choice.degraded:
             ttl = degraded_ttl(ttl)
         rdatas = tuple(Rdata((a.packed,), str(a)) for a in addresses)
         rrset = RRset(owner, qtype, ttl, rdatas)
-        return Steered(rrset, scope, variants=variants, rotation=rotation, by_client=by_client, pools=pools,
-                       decision=decision)
+        return Steered(service.name, choice, rrset, scope, variants=variants, rotation=rotation, by_client=by_client,
+                       pools=pools)
 
     # -- ECS scope -----------------------------------------------------------------------
 

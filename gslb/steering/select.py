@@ -14,25 +14,16 @@ import ipaddress
 import itertools
 import math
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
 from gslb.geo.location import GeoLocation
 from gslb.health.view import HealthView, State, counts_as_up
 from gslb.steering.decide import decide
-from gslb.steering.model import Member, Policy, Pool, Service
+from gslb.steering.steered import Choice
+from gslb.zones.policy_model import Member, Policy, Pool, Service
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 STICKY_BITS = {4: 24, 6: 56}
-
-
-@dataclass
-class Choice:
-    """Pools to answer from; `forced` pools answer as if all members were up (fail-open)."""
-
-    pools: list[tuple[Pool, bool]] = field(default_factory=list)
-    degraded: bool = False  # not what the service would answer with every member up
-    servfail: bool = False
 
 
 def client_bucket(address: IPAddress) -> bytes:

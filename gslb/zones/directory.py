@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gslb.zones.errors import Problem, ZoneFileError
+from gslb.common.problems import Problem
+from gslb.zones.errors import ZoneFileError
 from gslb.zones.loader import ZONE_SUFFIXES, SerialSource, content_serial, load_zone_file
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet

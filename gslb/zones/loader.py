@@ -14,13 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gslb.dns.constants import RRType
-from gslb.dns.name import Name
+from gslb.common.problems import Problems
+from gslb.common.yamldoc import YamlError, YList, YMap, load_yaml
+from gslb.wire.constants import RRType
+from gslb.wire.name import Name
+from gslb.wire.records import RRset
 from gslb.zones import policy as policy_mod
-from gslb.zones.errors import Problems
-from gslb.zones.model import Node, RRset, Zone
+from gslb.zones.errors import ZoneFileError
+from gslb.zones.model import Node, Zone
 from gslb.zones.rdata import STATIC_TYPES, RdataError, parse_domain, parse_rdata, soa_rdata
-from gslb.zones.yamldoc import YamlError, YList, YMap, load_yaml
 
 ZONE_SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = ("zone", "ttl", "soa", "ns", "records", *policy_mod.SECTIONS)
@@ -53,7 +55,7 @@ def load_zone_file(path: Path, serial_source: SerialSource = content_serial) -> 
     except OSError as exc:
         problems = Problems(file)
         problems.add(0, "", f"cannot read: {exc.strerror}")
-        problems.raise_if_any()
+        problems.raise_if_any(ZoneFileError)
     return parse_zone(data, file, zone_name_from_path(path), serial_source)
 
 
@@ -64,18 +66,18 @@ def parse_zone(data: bytes, file: str, file_zone: str, serial_source: SerialSour
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         problems.add(line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-        problems.raise_if_any()
+        problems.raise_if_any(ZoneFileError)
     try:
         doc = load_yaml(text)
     except YamlError as exc:
         problems.add(exc.line, "", exc.message)
-        problems.raise_if_any()
+        problems.raise_if_any(ZoneFileError)
     if not isinstance(doc, YMap):
         problems.add(1, "", "a zone file must be a mapping with at least 'zone' or 'ns'")
-        problems.raise_if_any()
+        problems.raise_if_any(ZoneFileError)
     builder = _ZoneBuilder(doc, file, file_zone, problems)
     zone = builder.build(hashlib.sha256(data).hexdigest(), serial_source)
-    problems.raise_if_any()
+    problems.raise_if_any(ZoneFileError)
     assert zone is not None
     return zone
 

@@ -2,7 +2,7 @@
 
 A `Zone` is built once by the loader and never changed; a reload builds a new one and the
 server swaps it in with one assignment, so a query sees either the old zone or the new one,
-never a mixture. Names are keyed by their lower-cased wire form (see `gslb.dns.name`).
+never a mixture. Names are keyed by their lower-cased wire form (see `gslb.wire.name`).
 """
 
 from __future__ import annotations
@@ -10,36 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gslb.dns.name import Name
-
-
-@dataclass(frozen=True, slots=True)
-class Rdata:
-    """One record's data: wire pieces (a `Name` piece may be compressed) and its text form.
-
-    `target` is the name whose addresses belong in the additional section (NS, MX, SRV).
-    """
-
-    parts: tuple[bytes | Name, ...]
-    text: str
-    target: Name | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RRset:
-    name: Name
-    rtype: int
-    ttl: int
-    rdatas: tuple[Rdata, ...]
-    rclass: int = 1  # IN; CHAOS answers (id.server) use 3
-
-    def with_rdatas(self, rdatas: tuple[Rdata, ...]) -> RRset:
-        """The same owner, type and TTL with other data (a steered answer in another order)."""
-        return RRset(self.name, self.rtype, self.ttl, rdatas, self.rclass)
-
-    def renamed(self, name: Name) -> RRset:
-        """The same data under another owner (wildcard synthesis, RFC 4592)."""
-        return RRset(name, self.rtype, self.ttl, self.rdatas, self.rclass)
+from gslb.wire.name import Name
+from gslb.wire.records import RRset
 
 
 @dataclass(frozen=True, slots=True)

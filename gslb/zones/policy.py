@@ -1,6 +1,6 @@
 """The steering part of a zone file: datacenters, checks, pools and services.
 
-Parsed into the immutable `gslb.steering.model.Policy`. Like the rest of the loader, every
+Parsed into the immutable `gslb.zones.policy_model.Policy`. Like the rest of the loader, every
 problem is collected with its line and field; references (unknown pools, cycles, a service
 without candidates) are checked after all sections are read, so the order of sections in the
 file does not matter.
@@ -12,13 +12,13 @@ import ipaddress
 import math
 from typing import Any
 
-from gslb.dns.name import Name
+from gslb.checks.spec import CheckSpec, CheckSpecError
+from gslb.common.problems import Problems
+from gslb.common.yamldoc import YList, YMap
 from gslb.geo.subdivisions import CONTINENTS, continent_name, is_country_code, is_subdivision_code
-from gslb.health.checks import CheckSpec, CheckSpecError
-from gslb.steering.model import METHODS, Datacenter, Member, Policy, Pool, Service
-from gslb.zones.errors import Problems
+from gslb.wire.name import Name
 from gslb.zones.model import Node
-from gslb.zones.yamldoc import YList, YMap
+from gslb.zones.policy_model import METHODS, Datacenter, Member, Policy, Pool, Service
 
 SECTIONS: tuple[str, ...] = ("datacenters", "checks", "pools", "services")
 DATACENTER_KEYS = ("location",)

@@ -15,9 +15,9 @@ import shlex
 import struct
 from collections.abc import Callable
 
-from gslb.dns.constants import RRType
-from gslb.dns.name import ROOT, BadNameError, Name
-from gslb.zones.model import Rdata
+from gslb.wire.constants import RRType
+from gslb.wire.name import ROOT, BadNameError, Name
+from gslb.wire.records import Rdata
 
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
 

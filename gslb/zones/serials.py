@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from gslb.dns.name import Name
-from gslb.statefile import write_atomically
+from gslb.common.statefile import write_atomically
+from gslb.wire.name import Name
 
 log = logging.getLogger(__name__)
 

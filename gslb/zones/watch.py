@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from gslb.tasks import cancel_and_wait
+from gslb.common.tasks import cancel_and_wait
 from gslb.zones.directory import zone_files
 
 log = logging.getLogger(__name__)

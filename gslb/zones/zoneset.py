@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from gslb.dns.name import Name
+from gslb.wire.name import Name
 from gslb.zones.model import Zone
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from dnslib import QTYPE
 
-from gslb.durations import parse_duration
+from gslb.common.durations import parse_duration
 
 __all__ = [
     "CHECK_TYPES",

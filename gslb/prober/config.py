@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from yarl import URL
 
-from gslb.durations import parse_duration
+from gslb.common.durations import parse_duration
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -10,12 +10,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from gslb.dns.constants import RRType, rcode_name, type_name
-from gslb.dns.edns import ClientSubnet, EcsFormatError, parse_client_subnet
-from gslb.dns.name import BadNameError, Name
-from gslb.engine.answer import Client, Steered
 from gslb.engine.resolver import Resolver
+from gslb.engine.respond import Responder
+from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine
+from gslb.steering.steered import Steered
+from gslb.wire.constants import RRClass, RRType, rcode_name, type_name
+from gslb.wire.edns import ClientSubnet, EcsFormatError, parse_client_subnet
+from gslb.wire.name import BadNameError, Name
 from gslb.zones.model import Node, Zone
 from gslb.zones.zoneset import ZoneSet
 
@@ -82,7 +84,7 @@ def explain(
     subnet = parse_ecs(ecs) if ecs else None
     who = Client(source, subnet)
     tracing = _TracingSteering(engine)
-    answer = Resolver(tracing).resolve(zones, qname, rtype, who)
+    answer = Responder(Resolver(tracing)).respond(zones, qname, rtype, RRClass.IN, who)
     location, network = engine.geo.lookup(who.address) if engine.geo is not None else (None, None)
     return {
         "question": {"name": qname.text, "type": type_name(rtype)},

@@ -1,10 +1,11 @@
-"""The health part of /status and /status/datacenters, built from the monitor and the zones."""
+"""`GET /status` and `/status/datacenters`: the JSON documents, built from the server's state."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from gslb.api.control import ServerControl
 from gslb.health.monitor import HealthMonitor
 from gslb.health.view import State, counts_as_up
 from gslb.zones.zoneset import ZoneSet
@@ -90,3 +91,19 @@ def probers_status(monitor: HealthMonitor) -> list[dict[str, Any]]:
          "location": list(info.location) if info.location else None}
         for name, info in sorted(monitor.probers.items())
     ]
+
+
+def server_status(server: ServerControl) -> dict[str, Any]:
+    """The whole `/status` document."""
+    zones = server.zones
+    return {
+        "health_backend": server.health.backend.describe(),
+        "zones": [
+            {"zone": zone.origin.text, "serial": zone.serial, "loaded_at": iso(zone.loaded_at), "file": zone.file}
+            for zone in zones
+        ],
+        "datacenters": datacenters_status(zones, server.health),
+        "pools": pools_status(zones, server.health),
+        "probers": probers_status(server.health),
+        "dns_processes": server.dns_processes(),
+    }

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from ipaddress import ip_address
 from typing import Any
 
+from gslb.config.load import load_config
 from gslb.geo.builder import COLUMNS, build_database
 from gslb.geo.database import BUNDLED, GeoDatabase
 from gslb.geo.errors import GeoCsvError, GeoDatabaseError
@@ -62,10 +63,6 @@ def _geodb_spec(args: argparse.Namespace) -> str:
     """--geodb, else the config file's `geodb`, else the bundled database."""
     if getattr(args, "geodb", None):
         return str(args.geodb)
-    try:
-        from gslb.config import load_config
-    except ImportError:
-        return BUNDLED
     return str(load_config(getattr(args, "config", None)).geodb)
 
 

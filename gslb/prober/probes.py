@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from dnslib import QTYPE, RCODE, DNSHeader, DNSQuestion, DNSRecord
 
-from gslb.health.checks import CheckSpec
+from gslb.checks.spec import CheckSpec
 
 __all__ = [
     "BODY_LIMIT",

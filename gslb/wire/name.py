@@ -26,10 +26,10 @@ class Name:
 
     def __init__(self, labels: tuple[bytes, ...]) -> None:
         labels = tuple(label.lower() for label in labels)
-        wire = b"".join(bytes((len(label),)) + label for label in labels) + b"\x00"
-        for label in labels:
+        for label in labels:  # before encoding: a length over 255 does not fit its length byte
             if not label or len(label) > MAX_LABEL:
                 raise BadNameError(f"label of {len(label)} bytes (1 to {MAX_LABEL} allowed)")
+        wire = b"".join(bytes((len(label),)) + label for label in labels) + b"\x00"
         if len(wire) > MAX_WIRE:
             raise BadNameError(f"name of {len(wire)} bytes on the wire ({MAX_WIRE} allowed)")
         object.__setattr__(self, "labels", labels)

@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from gslb.durations import format_duration
-from gslb.health.prober import Prober
-from gslb.health.prober_config import ProberConfig, ProberConfigError, load_prober_config
+from gslb.common.durations import format_duration
+from gslb.prober.config import ProberConfig, ProberConfigError, load_prober_config
+from gslb.prober.engine import Prober
 
 __all__ = ["register", "run_command", "run_prober"]
 
@@ -93,7 +93,7 @@ async def run_prober(config: ProberConfig) -> int:
 def _setup_logging(level: str) -> None:
     """Use the project's log format when available; it is shared by every command."""
     try:
-        from gslb.logsetup import setup_logging
+        from gslb.common.logsetup import setup_logging
     except ImportError:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return

@@ -16,7 +16,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from gslb.config import Config, load_config
+from gslb.config.load import load_config
+from gslb.config.model import Config
 
 
 def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -37,7 +38,7 @@ def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser]
 
 
 def run(args: argparse.Namespace) -> int:
-    from gslb.steering.explain import ExplainError, format_explain
+    from gslb.engine.explain import ExplainError, format_explain
 
     config = load_config(args.config)
     report, note = None, None
@@ -75,9 +76,9 @@ def _ask_server(server: str, args: argparse.Namespace) -> tuple[dict[str, Any] |
 
 
 def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]:
+    from gslb.engine.explain import explain
     from gslb.geo.database import GeoDatabase
     from gslb.steering.engine import SteeringEngine
-    from gslb.steering.explain import explain
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
 

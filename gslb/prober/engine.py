@@ -13,21 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import ipaddress
 import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 
-from gslb.health.checks import CheckSpec, CheckSpecError
-from gslb.health.prober_config import ProberConfig
-from gslb.health.probes import ProbeResult, describe_error, make_probe_session, run_probe
-from gslb.health.risefall import RiseFall
+from gslb.checks.spec import CheckSpec
+from gslb.checks.target import ProbeKey, Target, TargetError
+from gslb.prober.config import ProberConfig
+from gslb.prober.probes import ProbeResult, describe_error, make_probe_session, run_probe
+from gslb.prober.risefall import RiseFall
 
 __all__ = [
     "Endpoint",
@@ -35,72 +35,21 @@ __all__ = [
     "FunctionSink",
     "FunctionSource",
     "HttpServerClient",
-    "ProbeKey",
     "Prober",
     "ProberStats",
     "ReportSink",
     "ServerRequestError",
-    "Target",
-    "TargetError",
     "TargetSource",
 ]
 
 log = logging.getLogger(__name__)
 
-# (normalised address, check content): two targets with equal keys are probed once.
-ProbeKey = tuple[str, tuple[tuple[str, Any], ...]]
 
 MAX_RESULTS_PER_REPORT = 1000
 
 
-class TargetError(ValueError):
-    """One entry of a target list is malformed."""
-
-
 class ServerRequestError(Exception):
     """A server could not be reached, refused us, or answered with something unusable."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """One thing to probe, as ``GET /v1/targets`` lists it: a stable id, an IP address and a check."""
-
-    id: str
-    address: str
-    check: CheckSpec
-
-    def __post_init__(self) -> None:
-        """Targets are IP addresses only: a prober never resolves names it was handed."""
-        if not isinstance(self.id, str) or not self.id:
-            raise TargetError(f"id: {self.id!r} is not a non-empty string")
-        try:
-            ip = ipaddress.ip_address(self.address)
-        except ValueError:
-            raise TargetError(f"address: {self.address!r} is not an IP address") from None
-        object.__setattr__(self, "address", str(ip))
-
-    @property
-    def key(self) -> ProbeKey:
-        """What makes two targets the same probe, whatever their ids."""
-        return (self.address, self.check.content_key())
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``/v1/targets`` entry for this target."""
-        return {"id": self.id, "address": self.address, "check": self.check.to_json()}
-
-    @classmethod
-    def from_json(cls, data: object) -> Target:
-        """Parse one ``/v1/targets`` entry; raises ``TargetError`` naming the bad field."""
-        if not isinstance(data, Mapping):
-            raise TargetError(f"expected a mapping, got {type(data).__name__}")
-        for key in ("id", "address", "check"):
-            if key not in data:
-                raise TargetError(f"{key}: required")
-        try:
-            check = CheckSpec.from_json(data["check"])
-        except CheckSpecError as exc:
-            raise TargetError(f"check.{exc}") from None
-        return cls(id=data["id"], address=data["address"], check=check)
 
 
 @runtime_checkable

@@ -15,27 +15,15 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from gslb.config import QueryLogConfig
-from gslb.dns.constants import RRType, rcode_name, type_name
-from gslb.dns.query import Query
+from gslb.common.logsetup import make_formatter
+from gslb.config.model import QueryLogConfig
 from gslb.engine.answer import Answer
-from gslb.logsetup import make_formatter
+from gslb.wire.constants import RRType, rcode_name, type_name
+from gslb.wire.message import Query
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 LOGGER_NAME = "gslb.queries"
 ADDRESS_TYPES = (RRType.A, RRType.AAAA)
-
-
-def describe_decision(decision: tuple[str, Any] | None) -> str | None:
-    """'service web -> seoul-web' from the (service, Choice) steering left on the answer."""
-    if decision is None:
-        return None
-    service, choice = decision
-    if choice.servfail:
-        return f"service {service} -> servfail (all down)"
-    pools = ", ".join(pool.name + (" (fail-open)" if forced else "") for pool, forced in choice.pools)
-    text = f"service {service} -> {pools or 'no pool'}"
-    return text + " (fallback)" if choice.degraded else text
 
 
 def presentable(text: str) -> str:
@@ -71,7 +59,7 @@ class QueryLog:
             "qtype": type_name(question.qtype),
             "rcode": rcode_name(answer.rcode),
             "answers": [r.text for rrset in answer.answer if rrset.rtype in ADDRESS_TYPES for r in rrset.rdatas],
-            "decision": describe_decision(answer.decision),
+            "decision": answer.steered.choice.describe(answer.steered.service) if answer.steered else None,
             "transport": "tcp" if tcp else "udp",
         }
         self.logger.info(_plain(fields), extra=fields)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gslb.dns.constants import (
+from gslb.wire.constants import (
     EDNS_DO,
     FLAG_CD,
     FLAG_QR,
@@ -23,8 +23,8 @@ from gslb.dns.constants import (
     Rcode,
     RRType,
 )
-from gslb.dns.edns import ClientSubnet, EcsFormatError, Edns, parse_client_subnet
-from gslb.dns.name import BadNameError, Name
+from gslb.wire.edns import ClientSubnet, EcsFormatError, Edns, parse_client_subnet
+from gslb.wire.name import BadNameError, Name
 
 
 class DropPacket(Exception):

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gslb.health.monitor import ProberInfo, Verdict
 from gslb.health.overrides import Override, OverrideKey
+from gslb.health.records import ProberInfo, Verdict
 
 
 class CodecError(ValueError):

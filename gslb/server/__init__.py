@@ -1,0 +1,1 @@
+"""`gslb serve`: the process that puts zones, health, the DNS listeners and the HTTP API together."""

@@ -1,0 +1,260 @@
+"""`gslb serve`: zones, health, the DNS listeners and the HTTP API in one process.
+
+Reloads (SIGHUP, `POST /v1/reload`, the zone folder watcher) read and validate the files in a
+worker thread, build a complete new `ZoneSet` off to the side and swap it in on the loop with
+one assignment, so queries never wait for a reload and never see half of one.
+
+This is the composition root of the server: the query path comes from `build_query_path` (the
+same function every DNS worker process calls), the health backend is chosen here and handed to
+the monitor, and the HTTP API sees this object only through `gslb.api.control.ServerControl`.
+Optional parts that run beside the server (the embedded prober) are plugged in from outside as
+`BackgroundService`s, so the server never imports them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from gslb.api.app import build_app
+from gslb.common.endpoint import Endpoint
+from gslb.common.problems import Problem
+from gslb.config.model import Config, HealthConfig
+from gslb.dns.querypath import build_query_path
+from gslb.dns.stats import DnsCounters
+from gslb.dns.workers import WorkerPool, worker_count
+from gslb.health.backend import HealthBackend, LocalBackend
+from gslb.health.monitor import HealthMonitor
+from gslb.health.view import HealthView
+from gslb.server.sdnotify import Notifier
+from gslb.zones.directory import LoadReport, reload_zones
+from gslb.zones.errors import ZoneFileError
+from gslb.zones.serials import SerialBook
+from gslb.zones.watch import Snapshot, ZoneWatcher
+from gslb.zones.zoneset import ZoneSet
+
+log = logging.getLogger("gslb")
+
+
+class BackgroundService(Protocol):
+    """Something that runs beside the server for its whole life (the embedded prober)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def zones_changed(self) -> None:
+        """The zones were reloaded (the targets may have changed)."""
+        ...
+
+
+def open_backend(config: HealthConfig) -> HealthBackend:
+    """The backend `health.backend` names (Redis is imported only when it is used)."""
+    if config.backend == "local":
+        return LocalBackend()
+    from gslb.health.redis_backend import RedisBackend
+
+    return RedisBackend(config.backend, config.redis_password_file)
+
+
+class GslbServer:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.serials = SerialBook(config.state_dir / "serials.json")
+        self.dns_process_count = worker_count(config.dns)
+        self.path = build_query_path(config, reuse_port=self.dns_process_count > 1)
+        self.steering = self.path.steering
+        self.workers: WorkerPool | None = None
+        # Health: verdicts and overrides become a HealthView that steering swaps in whole.
+        self.token = config.token()
+        self.health = HealthMonitor(config.health, config.state_dir, self._health_changed,
+                                    backend=open_backend(config.health))
+        self.background: list[BackgroundService] = []
+        self.reload_counts: dict[str, int] = {"success": 0, "failure": 0}
+        self.http_runner: web.AppRunner | None = None
+        self.http_bound: Endpoint | None = None
+        self._stop = asyncio.Event()
+        # Reloads: one at a time; systemd hears about them; the zone folder is watched.
+        self._reload_lock = asyncio.Lock()
+        self._reload_tasks: set[asyncio.Task[LoadReport]] = set()
+        self.notifier = Notifier()
+        self.ready = False
+        self.watcher = ZoneWatcher(config.zones, lambda: self.reload("watch"))
+
+    # -- what the HTTP API reads (gslb.api.control.ServerControl) ------------------------------
+
+    @property
+    def zones(self) -> ZoneSet:
+        return self.path.state.zones
+
+    def dns_open(self) -> bool:
+        return self.path.dns.is_open
+
+    def counters(self) -> DnsCounters:
+        """What every process answering DNS counted: this one and its workers."""
+        mine = self.path.counters()
+        if self.workers is None:
+            return mine
+        return DnsCounters.merged([mine, *(w.counters for w in self.workers.workers)])
+
+    def dns_processes(self) -> list[dict[str, Any]]:
+        return [{"index": 0, "pid": os.getpid(), "alive": True, "queries": self.path.handler.stats.total()},
+                *(self.workers.status() if self.workers is not None else [])]
+
+    # -- zones ---------------------------------------------------------------------------
+
+    async def reload(self, trigger: str = "api") -> LoadReport:
+        """Load the zone folder again; rejected files keep their serving version.
+
+        `trigger` (signal, watch, api, start) is logged. The files are read and validated in
+        a worker thread, so queries go on being answered meanwhile; the new `ZoneSet` is then
+        swapped in on the loop thread with one assignment. Reloads never overlap.
+        """
+        async with self._reload_lock:
+            log.info("reload requested by %s", trigger, extra={"event": "reload_requested", "trigger": trigger})
+            if self.ready:
+                self.notifier.reloading(f"reloading zones (requested by {trigger})")
+            zones, report, seen = await asyncio.to_thread(self._load_zones, self.zones)
+            self.path.zones_changed(zones)
+            if self.workers is not None:
+                self.workers.send_zones(zones)
+            self.health.zones_changed(zones)
+            for service in self.background:
+                service.zones_changed()
+            self.reload_counts["success"] += len(report.loaded)
+            self.reload_counts["failure"] += len(report.rejected)
+            self.watcher.loaded(seen)
+            summary = _log_reload(trigger, report, len(zones))
+            if self.ready:
+                self.notifier.ready(f"serving {len(zones)} zone(s); last reload: {summary}")
+            return report
+
+    def _health_changed(self, view: HealthView) -> None:
+        """A new health view: steering reads it from the next query on, in every process."""
+        self.path.health_changed(view)
+        if self.workers is not None:
+            self.workers.send_health(view)
+
+    def _load_zones(self, previous: ZoneSet) -> tuple[ZoneSet, LoadReport, Snapshot | None]:
+        """The blocking part of a reload (runs in a worker thread): files to a new ZoneSet."""
+        location = self.config.zones
+        seen = self.watcher.take()  # before reading: a change after this is seen by the watcher
+        # A folder that vanished (moved away during a deploy?) is not "every zone removed".
+        problem = "no such file or folder" if not location.exists() else None
+        if problem is None:
+            try:
+                zones, report = reload_zones(location, previous, self.serials.serial_for)
+                return zones, report, seen
+            except Exception as exc:  # an unreadable folder, or a bug: keep serving what we have
+                log.exception("cannot load zones from %s", location)
+                problem = f"cannot load: {exc}"
+        if len(previous):
+            problem += ": every zone keeps serving its current version"
+        error = ZoneFileError(str(location), [Problem(str(location), 0, "", problem)])
+        return previous, LoadReport(kept=list(previous), rejected=[error]), seen
+
+    def request_reload(self, trigger: str) -> asyncio.Task[LoadReport]:
+        """Schedule a reload from synchronous code (the SIGHUP handler)."""
+        task = asyncio.get_running_loop().create_task(self.reload(trigger), name=f"reload-{trigger}")
+        self._reload_tasks.add(task)
+        task.add_done_callback(self._reload_done)
+        return task
+
+    def _reload_done(self, task: asyncio.Task[LoadReport]) -> None:
+        self._reload_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("zone reload failed", exc_info=task.exception())
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.reload("start")
+        await self.health.start()  # a shared backend's state is loaded before the first answer
+        if not len(self.zones):
+            log.warning("no zone loaded from %s: every query will be REFUSED", self.config.zones)
+        bound = await self.path.dns.start()
+        if self.dns_process_count > 1:
+            self.workers = WorkerPool(self.config, self.dns_process_count - 1, bound)
+            await self.workers.start(self.zones, self.health.view)
+        if self.config.http.listen is not None:
+            self.http_runner = web.AppRunner(build_app(self), access_log=None)
+            await self.http_runner.setup()
+            site = web.TCPSite(self.http_runner, self.config.http.listen.host, self.config.http.listen.port)
+            await site.start()
+            sockets = site._server.sockets if site._server else []
+            port = sockets[0].getsockname()[1] if sockets else self.config.http.listen.port
+            self.http_bound = Endpoint(self.config.http.listen.host, port)
+        log.info(
+            "ready: dns %s (udp+tcp), http %s",
+            " ".join(str(e) for e in bound),
+            self.http_bound or "off",
+            extra={"event": "ready", "dns": [str(e) for e in bound], "http": str(self.http_bound or "off"),
+                   "zones": len(self.zones)},
+        )
+        self.ready = True
+        self.notifier.ready(f"serving {len(self.zones)} zone(s)")
+        self.watcher.start()
+        for service in self.background:
+            await service.start()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload, "signal")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop.set)
+        await self.start()
+        await self._stop.wait()
+        log.info("stopping", extra={"event": "stop"})
+        await self.stop()
+
+    async def stop(self) -> None:
+        self.notifier.stopping("stopping")
+        self.ready = False
+        for service in self.background:
+            await service.stop()
+        await self.health.stop()
+        await self.watcher.stop()
+        await self.path.dns.close()
+        if self.workers is not None:
+            await self.workers.stop()
+        if self.http_runner is not None:
+            await self.http_runner.cleanup()
+
+
+def _log_reload(trigger: str, report: LoadReport, serving: int) -> str:
+    """One line per zone loaded, rejected or kept, and a summary (returned for sd_notify)."""
+    for zone in report.loaded:
+        log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial, extra={
+            "event": "zone_loaded", "zone": zone.origin.text, "file": zone.file, "serial": zone.serial})
+    for error in report.rejected:
+        for problem in error.problems:
+            log.error("zone file rejected: %s", problem, extra={
+                "event": "zone_rejected", "file": problem.file, "line": problem.line,
+                "field": problem.field, "problem": problem.message})
+    for zone in report.kept:
+        log.warning("zone %s keeps serving its previous version (serial %d)", zone.origin.text, zone.serial,
+                    extra={"event": "zone_kept", "zone": zone.origin.text, "serial": zone.serial})
+    summary = (f"{len(report.loaded)} loaded, {len(report.rejected)} rejected, {len(report.kept)} kept;"
+               f" serving {serving} zone(s)")
+    log.info("reload done (%s): %s", trigger, summary, extra={
+        "event": "reload", "trigger": trigger, "loaded": len(report.loaded),
+        "rejected": len(report.rejected), "kept": len(report.kept), "zones": serving})
+    return summary
+
+
+def run_server(server: GslbServer) -> int:
+    """Run until SIGINT or SIGTERM, on uvloop where it is installed."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
+        uvloop = None
+    if uvloop is not None:
+        uvloop.run(server.run())
+    else:
+        asyncio.run(server.run())
+    return 0
