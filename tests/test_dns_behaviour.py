@@ -1,4 +1,4 @@
-"""The "DNS behaviour" section of server.md, asked of the real server with dnspython."""
+"""What docs/dns-behaviour.md promises, asked of the real server with dnspython."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ class FakeGslb:
     """A real aiohttp server speaking the prober half of the gslb API, with bearer-token checks.
 
     It validates every report against the contract and counts malformed ones, so the tests also
-    show that what the prober sends is what server.md asks for.
+    show that what the prober sends is what docs/api.md asks for.
     """
 
     def __init__(self, targets: list[dict[str, Any]] | None = None) -> None:
@@ -137,7 +137,7 @@ class FakeGslb:
 
 
 def report_problem(body: Any) -> str | None:
-    """What is wrong with a /v1/reports body per server.md, or None."""
+    """What is wrong with a /v1/reports body per docs/api.md, or None."""
     if not isinstance(body, dict) or not isinstance(body.get("prober"), str):
         return "prober missing"
     if set(body) - {"prober", "datacenter", "location", "results"}:

@@ -1,9 +1,9 @@
 """What a client's properties select, before health: the ordered candidates of a service.
 
-This is "the decision" of server.md's ECS rules: two clients with equal decision keys get the
-same answer whatever the health, so the ECS scope is the widest network in which every address
-has the same key. Decisions are pure functions of the policy, the client's geo location and
-its address.
+This is "the decision" of the ECS rules in docs/steering.md: two clients with equal decision
+keys get the same answer whatever the health, so the ECS scope is the widest network in which
+every address has the same key. Decisions are pure functions of the policy, the client's geo
+location and its address.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Health-aware choice: from a client's decision to the pools that answer, then to addresses.
 
-The rules of zone-format.md: an ordered method takes the first candidate that is up; weighted
+The rules of docs/steering.md: an ordered method takes the first candidate that is up; weighted
 picks among the up candidates by weight (weight 0 is standby); `all` takes every up candidate.
 A pool is up while `min_healthy` of its members are up, a member with no fresh verdict counts
 as its pool's `initial` state. When nothing is up the service's `all_down` applies. Every step

@@ -22,6 +22,7 @@ from gslb.wire.records import RRset
 from gslb.zones import policy as policy_mod
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.model import Node, Zone
+from gslb.zones.policy_references import check_references
 from gslb.zones.rdata import STATIC_TYPES, RdataError, parse_domain, parse_rdata, soa_rdata
 
 ZONE_SUFFIXES = (".yaml", ".yml")
@@ -148,7 +149,7 @@ class _ZoneBuilder:
         )
         existing = self.existing_names(nodes, origin)
         self.check_tree(nodes, origin, cuts, ns_names)
-        policy_mod.check_references(policy, nodes, origin, self.problems)
+        check_references(policy, nodes, origin, self.problems)
         if self.problems:
             return None
         minimum = int.from_bytes(soa.rdatas[0].parts[2][16:20], "big")  # type: ignore[index]
