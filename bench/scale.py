@@ -85,18 +85,15 @@ def subnet_check(subnets: int, geodb: str) -> None:
     import dns.edns
     import dns.message
 
-    from gslb.config.model import DnsConfig
-    from gslb.dns.handler import QueryHandler, ServingState
-    from gslb.engine.resolver import Resolver
-    from gslb.engine.respond import Responder
-    from gslb.geo.database import GeoDatabase
-    from gslb.steering.engine import SteeringEngine
+    from gslb.config.model import Config
+    from gslb.dns.querypath import build_query_path
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
-    handler = QueryHandler(ServingState(ZoneSet(report.loaded)),
-                           Responder(Resolver(SteeringEngine(GeoDatabase.open(geodb)))), DnsConfig())
+    path = build_query_path(Config(geodb=geodb))
+    path.zones_changed(ZoneSet(report.loaded))
+    handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")
     query = dns.message.make_query("www.example.test", "A", use_edns=0,
                                    options=[dns.edns.ECSOption("10.0.0.0", 24)]).to_wire()
@@ -110,9 +107,10 @@ def subnet_check(subnets: int, geodb: str) -> None:
         data = prefix + network.to_bytes(4, "big")[:3]
         handler.handle(data, source, False)
         if i + 1 in checkpoints:
-            cache = handler.cache
+            compiled = handler.compiled
             print(f"  {i + 1:>9,} subnets: {rss_mib():6.0f} MiB resident, {time.monotonic() - started:6.1f} s, "
-                  f"reply cache {len(cache.udp) if cache else 0:,} entries")
+                  f"compiled names {len(compiled.names) if compiled else 0:,}, "
+                  f"client subnets {sum(map(len, compiled.clients.values())) if compiled else 0:,}")
 
 
 def main() -> None:

@@ -1,28 +1,30 @@
 """One query in, one reply out: the glue between the wire layer and the answer engine.
 
-`QueryHandler.handle` is what both transports call. It reads the current `ZoneSet` once per
-query (a reload swaps that reference, so a query sees one complete version), never raises,
-and returns None when the packet deserves silence. What to answer is the engine's business
-(`gslb.engine.respond`); here the query is parsed, the reply sized, rate limited, encoded,
-remembered for replay, and counted.
+`QueryHandler.handle` is what both transports call. It never raises, and returns None when the
+packet deserves silence. An ordinary query is answered by the compiled path from ready bytes
+(`gslb.dns.compiled`); anything else, and anything the compiled path has not seen yet, by the
+general path: parse, ask the engine (`gslb.engine.respond`), rate limit, fit and encode. The
+general path is the reference: it files what it answered with the compiled path when the same
+bytes can answer others, and the two give byte-identical replies (tests/test_compiled_path.py).
+Either way the current `ZoneSet` is read once per query, so a query sees one complete version.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import logging
 from time import perf_counter
 
 from gslb.config.model import DnsConfig
-from gslb.dns.cache import CachedReply, ResponseCache
+from gslb.dns.compiled.path import CompiledPath
+from gslb.dns.compiled.scan import Scanned
 from gslb.dns.querylog import QueryLog
-from gslb.dns.ratelimit import DROP, ERROR_IDENTITY, SEND, SLIP, RateLimiter, limited_reply, response_identity
+from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, RateLimiter, limited_reply, response_identity
 from gslb.dns.render import render_answer
 from gslb.dns.stats import QueryStats
-from gslb.engine.answer import Answer
 from gslb.engine.respond import Responder
 from gslb.steering.client import Client
+from gslb.steering.engine import SteeringEngine
 from gslb.wire.constants import PLAIN_UDP_LIMIT, TCP_LIMIT, Rcode
 from gslb.wire.message import DropPacket, QueryError, parse_header, parse_query
 from gslb.wire.writer import opt_for, render_error
@@ -33,29 +35,6 @@ log = logging.getLogger(__name__)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]
 
-MAX_CACHED_VARIANTS = 16  # a rotation over more addresses is answered by the general path
-
-
-def _rotations(answer: Answer) -> list[Answer]:
-    """The answer at every step of its rotation, step 0 first (see Answer.variants).
-
-    The steered RRset holds the addresses in the order of step `answer.rotation`; step j is the
-    same list rotated by j - rotation. Only the steered RRset differs between the steps.
-    """
-    if answer.variants == 1 or answer.trim_index is None:
-        return [answer]
-    rrset = answer.answer[answer.trim_index]
-    count = len(rrset.rdatas)
-    steps = []
-    for step in range(answer.variants):
-        shift = (step - answer.rotation) % count
-        rotated = rrset.with_rdatas(rrset.rdatas[shift:] + rrset.rdatas[:shift])
-        records = list(answer.answer)
-        records[answer.trim_index] = rotated
-        steps.append(dataclasses.replace(answer, answer=records))
-    return steps
-
-
 class ServingState:
     """What queries read: the zone set, swapped whole on reload."""
 
@@ -64,36 +43,41 @@ class ServingState:
 
 
 class QueryHandler:
-    def __init__(self, state: ServingState, responder: Responder, config: DnsConfig, cache: bool = True) -> None:
-        """`cache`: replay replies by query bytes (see gslb.dns.cache); off only to compare paths."""
+    def __init__(self, state: ServingState, responder: Responder, config: DnsConfig,
+                 steering: SteeringEngine | None = None) -> None:
+        """`steering`: the engine behind `responder`, for the compiled path; None: general path only."""
         self.state = state
         self.responder = responder
         self.max_udp_size = config.max_udp_size
         self.nsid = config.nsid.encode() if config.nsid else None
         self.stats = QueryStats()
         self.query_log: QueryLog | None = None  # set when log.queries.sample > 0
-        self.cache: ResponseCache | None = ResponseCache() if cache else None
+        self.compiled = CompiledPath(steering, config.max_udp_size, self.nsid) if steering is not None else None
 
-    def invalidate(self) -> None:
-        """Zones or health changed: replies remembered so far may no longer be what the engine says."""
-        if self.cache is not None:
-            self.cache.clear()
+    def zones_changed(self) -> None:
+        """New zones: ready answers made from the old ones go (health changes need nothing here)."""
+        if self.compiled is not None:
+            self.compiled.clear()
 
     def handle(self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None = None) -> bytes | None:
         """The reply to send, or None for silence (or when `limiter`, given for UDP only, drops it)."""
         started = perf_counter()
-        cache = self.cache
-        version = None
-        if cache is not None and self.query_log is None:
-            hit = cache.lookup(data, tcp, source.packed)
-            if hit is not None:
-                return self._replay(hit[0], hit[1], data, source, tcp, limiter, started)
-            version = cache.version
         try:
-            reply, zone, qtype, ecs, pools = self._handle(data, source, tcp, limiter, version)
+            found = None
+            if self.compiled is not None and self.query_log is None:
+                result = self.compiled.answer(data, source, tcp, limiter)
+                if type(result) is tuple:
+                    reply, zone, qtype, ecs, pools = result
+                    return self._count(reply, zone, qtype, ecs, pools, tcp, started)
+                found = result
+            reply, zone, qtype, ecs, pools = self._handle(data, source, tcp, limiter, found)
         except Exception:
             log.exception("internal error answering a query from %s", source)
             reply, zone, qtype, ecs, pools = self._servfail(data), "", 0, False, ()
+        return self._count(reply, zone, qtype, ecs, pools, tcp, started)
+
+    def _count(self, reply: bytes | None, zone: str, qtype: int, ecs: bool, pools: tuple[tuple[str, str, str], ...],
+               tcp: bool, started: float) -> bytes | None:
         if reply is not None:
             stats = self.stats
             stats.count(zone, qtype, reply[3] & 0x0F, "tcp" if tcp else "udp", bool(reply[2] & 0x02), ecs,
@@ -102,29 +86,13 @@ class QueryHandler:
                 stats.count_steered(pools)
         return reply
 
-    def _replay(
-        self, entry: CachedReply, tail: bytes, data: bytes, source: IPAddress, tcp: bool,
-        limiter: RateLimiter | None, started: float,
-    ) -> bytes | None:
-        """A reply from the cache: the new ID in front of the remembered bytes, counted as the general path would."""
-        truncated = entry.truncated
-        if limiter is not None and (verdict := limiter.check(source, entry.identity)) != SEND:
-            if verdict == DROP or entry.slip is None:
-                return None
-            tail, truncated = entry.slip, True
-        stats = self.stats
-        stats.count(entry.zone, entry.qtype, entry.rcode, "tcp" if tcp else "udp", truncated, entry.ecs,
-                    perf_counter() - started)
-        if entry.steered:
-            stats.count_steered(entry.steered)
-        return data[:2] + tail
-
     def _handle(
-        self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None, version: int | None
+        self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None, found: Scanned | None
     ) -> Counted:
-        """The reply, and for the counters: the zone, the query type, whether ECS was sent, the pools.
+        """The general path: the reply, and for the counters the zone, the type, whether ECS was sent, the pools.
 
-        With `version` (the cache's, read before answering) a reply that can be replayed is stored.
+        `found`: the compiled path scanned this query and could not answer it; what is answered
+        here is filed with it for next time.
         """
         try:
             query = parse_query(data)
@@ -139,8 +107,10 @@ class QueryHandler:
         question = query.question
         edns = query.edns
         ecs = edns.ecs if edns is not None else None
-        answer = self.responder.respond(self.state.zones, question.name, question.qtype, question.qclass,
-                                        Client(source, ecs))
+        zones = self.state.zones
+        answer = self.responder.respond(zones, question.name, question.qtype, question.qclass, Client(source, ecs))
+        if found is not None and self.compiled is not None:
+            self.compiled.learn(found, zones, question, answer, source)
         if tcp:
             limit = TCP_LIMIT
         elif edns is None:
@@ -151,26 +121,12 @@ class QueryHandler:
         opt = opt_for(edns, self.max_udp_size, answer.rcode, self.nsid, answer.scope if with_scope else 0)
         if self.query_log is not None:
             self.query_log.record(source, query, answer, answer.scope if with_scope else 0, tcp)
-        identity = None
         if limiter is not None:  # rate limiting (UDP): decided before encoding, so a drop costs no encoding
-            identity = response_identity(question, answer)
-            verdict = limiter.check(source, identity)
+            verdict = limiter.check(source, response_identity(question, answer))
             if verdict != SEND:
                 reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
                 return reply, answer.zone, question.qtype, ecs is not None, answer.pools
         reply = render_answer(query.header, question, answer, limit, opt)
-        if version is not None and 0 < answer.variants <= MAX_CACHED_VARIANTS and self.cache is not None:
-            # The reply a rate limiter would slip instead (UDP only), ready for replays that get SLIP.
-            slip = limited_reply(query.header, question, answer.rcode, opt, SLIP) if not tcp else None
-            # Decided by the source address unless an ECS option with a prefix stood in for it.
-            by_source = answer.by_client and not with_scope
-            self.cache.store(
-                data, tcp, source.packed if by_source else None,
-                [render_answer(query.header, question, variant, limit, opt) for variant in _rotations(answer)],
-                version, zone=answer.zone, qtype=question.qtype, rcode=reply[3] & 0x0F,
-                truncated=bool(reply[2] & 0x02), ecs=ecs is not None, steered=answer.pools, identity=identity,
-                slip=slip[2:] if slip else None,
-            )
         return reply, answer.zone, question.qtype, ecs is not None, answer.pools
 
     @staticmethod

@@ -38,12 +38,12 @@ class QueryPath:
         """A new zone set: answer from it on the next query."""
         self.state.zones = zones
         self.steering.zones_changed()
-        self.handler.invalidate()
+        self.handler.zones_changed()
 
     def health_changed(self, view: HealthView) -> None:
-        """A new health view: steer by it on the next query; remembered replies go."""
+        """A new health view: steer by it on the next query (ready answers made under the old
+        one are recomputed as they are next asked for)."""
         self.steering.set_health(view)
-        self.handler.invalidate()
 
     def counters(self) -> DnsCounters:
         """What this process counted so far (shared with the main process by workers)."""
@@ -57,7 +57,7 @@ def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None,
     state = ServingState()
     steering = SteeringEngine(open_geodb(config.geodb))
     responder = Responder(Resolver(steering), config.dns.nsid)
-    handler = QueryHandler(state, responder, config.dns)
+    handler = QueryHandler(state, responder, config.dns, steering)
     handler.query_log = open_query_log(config.log.queries, config.log.format)
     limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
     dns = DnsServer(handler.handle, config.dns, listen or config.dns.listen, reuse_port=reuse_port,

@@ -46,10 +46,19 @@ class SteeringEngine:
         self.rng = random.Random(seed)
         self._rotation = itertools.count()
         self._scopes: dict[tuple[str, str, IPAddress | IPNetwork], int] = {}
+        # Bumped whenever a client's decision may have changed without the health view changing:
+        # new policies (a reload) or probers standing elsewhere (latency). Whoever caches
+        # decisions (the compiled path) compares it.
+        self.decision_epoch = 0
 
     def zones_changed(self) -> None:
         """Drop cached scopes: they were computed from the previous policies."""
         self._scopes.clear()
+        self.decision_epoch += 1
+
+    def next_rotation(self) -> int:
+        """The next step of the round-robin order (one per steered answer, whichever path gives it)."""
+        return next(self._rotation)
 
     def set_health(self, view: HealthView) -> None:
         """Swap in a new health view (one assignment: a query sees the old view or the new one).
@@ -59,6 +68,7 @@ class SteeringEngine:
         """
         if view.measurements.prober_locations != self.health.measurements.prober_locations:
             self._scopes.clear()
+            self.decision_epoch += 1
         self.health = view
 
     # -- the Steering protocol -----------------------------------------------------------
@@ -85,7 +95,7 @@ class SteeringEngine:
             return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client)
         pools = tuple((zone.origin.text, service.name, pool.name) for pool, _ in choice.pools)
         family = 4 if qtype == RRType.A else 6
-        addresses, variants, rotation = selector.addresses(choice, family, service, next(self._rotation))
+        addresses, variants, rotation = selector.addresses(choice, family, service, self.next_rotation())
         if not addresses:
             return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client, pools=pools)
         ttl = node.ttl if node.ttl is not None else service.ttl if service.ttl is not None else zone.default_ttl
@@ -95,6 +105,19 @@ class SteeringEngine:
         rrset = RRset(owner, qtype, ttl, rdatas)
         return Steered(service.name, choice, rrset, scope, variants=variants, rotation=rotation, by_client=by_client,
                        pools=pools)
+
+    def client_decision(self, zone: Zone, service: Service, address: IPAddress, with_scope: bool) -> tuple[tuple, int]:
+        """What this client's properties decide in the service (before health), and the ECS scope.
+
+        Two clients with equal decision keys get the same answer from the same health view, so a
+        decision key can stand for every client that has it (the compiled path keys answers by it).
+        """
+        policy: Policy = zone.policy
+        profile = policy.profiles[service.name]
+        location, network = self.geo.lookup(address) if profile.by_location and self.geo is not None else (None, None)
+        key = decision_key(policy, service, location, address, zone.origin.text, self.health.measurements)
+        scope = self._scope(zone, service, address, network) if with_scope else 0
+        return key, scope
 
     # -- ECS scope -----------------------------------------------------------------------
 

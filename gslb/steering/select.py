@@ -158,9 +158,11 @@ class Selector:
         if service.sticky:
             scored = zip(pick_from, pick_weights, strict=True)
             name = max(scored, key=lambda item: rendezvous_score(self.bucket, item[0], item[1]))[0]
+        elif len(pick_from) == 1:  # nothing to draw: the same answer every time
+            name = pick_from[0]
         else:
             name = self.rng.choices(pick_from, pick_weights)[0]
-            self.random |= len(pick_from) > 1
+            self.random = True
         self._note(service, {"chosen": name})
         choice = self._choose_name(name, honour_health)
         assert choice is not None

@@ -84,6 +84,7 @@ class ServiceProfile:
     by_address: bool  # cidr somewhere in the tree
     sticky: bool
     cidr_networks: tuple[IPNetwork, ...]  # every cidr entry in the tree: boundaries for ECS scopes
+    by_load: bool = False  # least-loaded somewhere in the tree: decisions follow reported loads
 
     @property
     def by_client(self) -> bool:
@@ -121,4 +122,5 @@ class Policy:
             by_address=any(s.method == "cidr" for s in tree),
             sticky=any(s.sticky for s in tree),
             cidr_networks=tuple(network for s in tree for network, _ in s.cidr_map),
+            by_load=any(s.method == "least-loaded" for s in tree),
         )

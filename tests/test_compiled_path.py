@@ -1,0 +1,192 @@
+"""The compiled path gives byte-identical replies to the general path, ID aside.
+
+Two handlers answer the same stream of random queries from the same zones: one with the
+compiled path, one with the general path only. Both steering engines start from the same seed
+and see the same health views at the same moments, so round-robin steps and weighted picks line
+up query by query. The stream mixes letter case (0x20), cookies, NSID requests, DO, payload
+sizes, ECS of every prefix length for both families, IPv6 and IPv4 sources, UDP and TCP, every
+kind of name (static, steered by every method, wildcard, CNAME chains, delegations, NXDOMAIN,
+NODATA, other zones) and health changes between queries.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random
+from pathlib import Path
+
+import dns.edns
+import dns.flags
+import dns.message
+import pytest
+
+from gslb.config.model import DnsConfig
+from gslb.dns.handler import QueryHandler, ServingState
+from gslb.engine.resolver import Resolver
+from gslb.engine.respond import Responder
+from gslb.geo.database import GeoDatabase
+from gslb.health.view import HealthView, Measurements, State
+from gslb.steering.engine import SteeringEngine
+from gslb.zones.directory import load_zone_paths
+from gslb.zones.zoneset import ZoneSet
+from tests import steering_zone
+from tests.conftest import EXAMPLE_ZONES, ROOT, built_test_geodb
+
+NAMES = [
+    "legacy.example.com", "example.com", "mail.example.com", "x.static.example.com", "a.b.static.example.com",
+    "nope.example.com", "host.sub.example.com", "sub.example.com", "_sip._tcp.example.com", "_tcp.example.com",
+    "api.example.com", "www.example.com", "docs.example.com", "ns1.example.com",
+    "geo.steer.test", "near.steer.test", "near-sticky.steer.test", "split.steer.test", "split-sticky.steer.test",
+    "standby.steer.test", "order.steer.test", "net.steer.test", "every.steer.test", "nested.steer.test",
+    "strict.steer.test", "fallback.steer.test", "big.steer.test", "capped.steer.test", "v4only.steer.test",
+    "cold-first.steer.test", "fast.steer.test", "light.steer.test", "cname-to-geo.steer.test",
+    "static.example.test", "big.example.test", "www.example.test", "near.example.test", "nothing.example.test",
+    "www.example.org", "id.server",
+]
+TYPES = ["A", "A", "A", "AAAA", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "SRV", "CNAME", "CAA", "PTR", "DS"]
+SAMPLE = int(os.environ.get("GSLB_EQUIVALENCE_SAMPLE", "30000"))
+
+
+@pytest.fixture(scope="module")
+def zones(tmp_path_factory: pytest.TempPathFactory) -> ZoneSet:
+    folder = tmp_path_factory.mktemp("compiled")
+    (folder / "steer.test.yaml").write_text(steering_zone.TEXT)
+    paths = [EXAMPLE_ZONES / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml"]
+    report = load_zone_paths([Path(p) for p in paths])
+    assert not report.rejected
+    return ZoneSet(report.loaded)
+
+
+def handler(zones: ZoneSet, compiled: bool) -> QueryHandler:
+    engine = SteeringEngine(GeoDatabase.open(str(built_test_geodb())), seed=7)
+    responder = Responder(Resolver(engine), "ns-test")
+    return QueryHandler(ServingState(zones), responder, DnsConfig(nsid="ns-test"), engine if compiled else None)
+
+
+def random_ecs(rng: random.Random) -> dns.edns.ECSOption:
+    if rng.random() < 0.7:
+        prefix = rng.randrange(0, 33)
+        address = ipaddress.IPv4Address(rng.choice((127 << 24, 10 << 24, 0)) | rng.getrandbits(24))
+    else:
+        prefix = rng.randrange(0, 129)
+        address = ipaddress.IPv6Address((0x20010DB8 << 96) | rng.getrandbits(96) if rng.random() < 0.7 else 1)
+    network = ipaddress.ip_network((address, prefix), strict=False)
+    return dns.edns.ECSOption(str(network.network_address), prefix)
+
+
+def random_query(rng: random.Random) -> tuple[bytes, str, bool]:
+    name = rng.choice(NAMES)
+    name = "".join(c.upper() if rng.random() < 0.5 else c for c in name)  # 0x20
+    rdclass = "CH" if name.lower() == "id.server" else "IN"
+    rdtype = "TXT" if rdclass == "CH" else rng.choice(TYPES)
+    options: list[dns.edns.Option] = []
+    if rng.random() < 0.6:
+        options.append(random_ecs(rng))
+    if rng.random() < 0.33:
+        options.append(dns.edns.CookieOption(rng.randbytes(8), b""))
+    if rng.random() < 0.15:
+        options.append(dns.edns.GenericOption(3, b""))  # NSID
+    if rng.random() < 0.05:
+        options.append(dns.edns.GenericOption(12, bytes(rng.randrange(0, 40))))  # padding
+    use_edns = 0 if options or rng.random() < 0.6 else False
+    query = dns.message.make_query(name, rdtype, rdclass=rdclass, use_edns=use_edns, options=options,
+                                   payload=rng.choice((512, 600, 1232, 4096)), want_dnssec=rng.random() < 0.2)
+    if rng.random() < 0.3:
+        query.flags &= ~dns.flags.RD
+    if rng.random() < 0.1:
+        query.flags |= dns.flags.CD
+    source = rng.choice(("127.0.0.1", "127.1.2.3", "127.2.0.9", "127.20.1.1", "127.11.5.7", "::1", "2001:db8:1::5"))
+    return query.to_wire(), source, rng.random() < 0.15
+
+
+def random_view(rng: random.Random, zones: ZoneSet, generation: int) -> HealthView:
+    """A health view with random members down or up (and some left unknown) and random loads."""
+    states = {}
+    loads: dict[str, dict[str, float]] = {}
+    for zone in zones:
+        if zone.policy is None:
+            continue
+        for pool in zone.policy.pools.values():
+            for member in pool.members:
+                roll = rng.random()
+                if roll < 0.25:
+                    states[(zone.origin.text, pool.name, member.address)] = State.DOWN
+                elif roll < 0.6:
+                    states[(zone.origin.text, pool.name, member.address)] = State.UP
+            loads.setdefault(zone.origin.text, {})[pool.name] = rng.random()
+    return HealthView(states, generation, Measurements(pool_load=loads))
+
+
+def test_compiled_and_general_paths_give_the_same_bytes(zones: ZoneSet) -> None:
+    compiled, general = handler(zones, True), handler(zones, False)
+    rng = random.Random(20261204)
+    generation = 0
+    for index in range(SAMPLE):
+        if rng.random() < 0.01:
+            generation += 1
+            view = random_view(rng, zones, generation)
+            compiled.responder.resolver.steering.set_health(view)  # type: ignore[attr-defined]
+            general.responder.resolver.steering.set_health(view)  # type: ignore[attr-defined]
+        data, source, tcp = random_query(rng)
+        address = ipaddress.ip_address(source)
+        fast = compiled.handle(data, address, tcp)
+        slow = general.handle(data, address, tcp)
+        assert (fast is None) == (slow is None), index
+        if fast is not None and slow is not None:
+            assert fast[:2] == data[:2]
+            assert fast[2:] == slow[2:], (index, dns.message.from_wire(data), dns.message.from_wire(slow))
+    assert compiled.compiled is not None
+    assert compiled.compiled.answered > SAMPLE // 2, "most queries should come from the compiled path"
+
+
+def test_the_compiled_path_counts_like_the_general_path(zones: ZoneSet) -> None:
+    compiled, general = handler(zones, True), handler(zones, False)
+    rng = random.Random(5)
+    for _ in range(3000):
+        data, source, tcp = random_query(rng)
+        compiled.handle(data, ipaddress.ip_address(source), tcp)
+        general.handle(data, ipaddress.ip_address(source), tcp)
+    assert compiled.stats.queries == general.stats.queries
+    assert compiled.stats.ecs == general.stats.ecs
+    assert compiled.stats.steered == general.stats.steered
+    assert compiled.stats.truncated == general.stats.truncated
+
+
+def test_a_health_change_recomputes_only_what_is_asked(zones: ZoneSet) -> None:
+    """After a new view the next answer follows it, and the answers not asked for cost nothing."""
+    fast = handler(zones, True)
+    query = dns.message.make_query("order.steer.test", "A").to_wire()
+    source = ipaddress.ip_address("127.0.0.1")
+    before = dns.message.from_wire(fast.handle(query, source, False) or b"")
+    assert [r.to_text() for r in before.answer[0]] == ["203.0.113.99"]
+    steering = fast.responder.resolver.steering  # type: ignore[attr-defined]
+    steering.set_health(HealthView({("steer.test.", "canary", ipaddress.ip_address("203.0.113.99")): State.DOWN}, 1))
+    after = dns.message.from_wire(fast.handle(query, source, False) or b"")
+    assert [r.to_text() for r in after.answer[0]] == ["203.0.113.200"]  # the spare pool
+
+
+def test_rate_limiting_charges_and_slips_as_the_general_path_does(zones: ZoneSet) -> None:
+    from gslb.config.model import RateLimit
+    from gslb.dns.ratelimit import RateLimiter
+
+    compiled, general = handler(zones, True), handler(zones, False)
+    now = [0.0]
+    limits = [RateLimiter(RateLimit(5, 2, 2), clock=lambda: now[0]) for _ in range(2)]
+    rng = random.Random(11)
+    slipped = 0
+    source = ipaddress.ip_address("127.1.2.3")
+    for _ in range(4000):
+        now[0] += 0.01
+        name = rng.choice(("legacy.example.com", "geo.steer.test", "nope.example.com", "order.steer.test"))
+        query = dns.message.make_query("".join(c.upper() if rng.random() < 0.5 else c for c in name), "A",
+                                       use_edns=0, options=[random_ecs(rng)] if rng.random() < 0.5 else [])
+        data = query.to_wire()
+        fast = compiled.handle(data, source, False, limiter=limits[0])
+        slow = general.handle(data, source, False, limiter=limits[1])
+        assert (fast is None) == (slow is None)
+        if fast is not None and slow is not None:
+            assert fast[2:] == slow[2:]
+            slipped += bool(fast[2] & 0x02)
+    assert limits[0].stats == limits[1].stats
+    assert limits[0].stats.dropped > 0 and slipped > 0
