@@ -18,6 +18,7 @@ import dns.message
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import api_client
 from tests.backends import Backends, HttpBackend, free_port
 from tests.conftest import RunningServer, start_server
 
@@ -53,22 +54,8 @@ services:
 
 def http(server: RunningServer, method: str, path: str, body: Any = None, token: str | None = TOKEN,
          raw: bytes | None = None) -> tuple[int, Any]:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(f"http://{server.http}{path}", data=data, method=method)
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            text = response.read().decode()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        text, status = exc.read().decode(), exc.code
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
+    """An API call with this module's token unless told otherwise."""
+    return api_client.http(server, method, path, body, token=token, raw=raw)
 
 
 def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[str], int]:

@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 
 from gslb.api.page import COLOURS
+from tests.api_client import http
 from tests.conftest import RunningServer, start_server
-from tests.test_health_server import http
 
 TOKEN = "status-page-token-0123456789"
 PROBER = "probe-frankfurt-1"
