@@ -6,7 +6,8 @@ import dns.edns
 import dns.message
 import pytest
 
-from tests.conftest import EXAMPLE_ZONES, RunningServer, start_server
+from tests.harness import RunningServer, start_server
+from tests.testdata import EXAMPLE_ZONES
 
 # Real resolver subnets, placed by DB-IP City Lite; only carried in the ECS option.
 SEOUL, FRANKFURT, VIRGINIA = "175.223.10.0", "3.120.0.0", "52.0.0.0"

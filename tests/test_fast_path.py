@@ -22,7 +22,7 @@ from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths
 from gslb.zones.zoneset import ZoneSet
 from tests import steering_zone
-from tests.conftest import EXAMPLE_ZONES, ROOT, built_test_geodb
+from tests.testdata import EXAMPLE_ZONES, ROOT, built_test_geodb
 
 # Names whose answers no chance decides (weighted picks and answers.max samples are left out:
 # those are never replayed, see test_chance_is_never_replayed).

@@ -20,7 +20,8 @@ from gslb.geo.database import GeoDatabase
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths, zone_files
 from gslb.zones.zoneset import ZoneSet
-from tests.conftest import EXAMPLE_ZONES, RunningServer, built_test_geodb
+from tests.harness import RunningServer
+from tests.testdata import EXAMPLE_ZONES, built_test_geodb
 
 VALID = [
     dns.message.make_query("www.example.com", "A").to_wire(),

@@ -39,7 +39,8 @@ from gslb.zones.errors import ZoneFileError
 from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet
-from tests.conftest import EXAMPLE_ZONES, RunningServer, built_test_geodb, start_server
+from tests.harness import RunningServer, start_server
+from tests.testdata import EXAMPLE_ZONES, built_test_geodb
 
 FAMILY_BITS = {1: 32, 2: 128}
 ECS_NAMES = ["www.example.com", "api.example.com", "legacy.example.com", "nothing.example.com"]
@@ -384,7 +385,7 @@ def test_the_unmutated_example_zone_loads() -> None:
 def test_the_atheris_harness_runs_without_atheris() -> None:
     import importlib.util
 
-    from tests.conftest import ROOT
+    from tests.testdata import ROOT
 
     spec = importlib.util.spec_from_file_location("fuzz_query", ROOT / "fuzz" / "fuzz_query.py")
     assert spec is not None and spec.loader is not None
