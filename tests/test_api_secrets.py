@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import EXAMPLE_ZONES, start_server
+from tests.harness import start_server
+from tests.testdata import EXAMPLE_ZONES
 
 SECRET = "s3cret-token-that-must-not-leak"
 

@@ -31,7 +31,7 @@ from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths
 from gslb.zones.zoneset import ZoneSet
 from tests import steering_zone
-from tests.conftest import EXAMPLE_ZONES, ROOT, built_test_geodb
+from tests.testdata import EXAMPLE_ZONES, ROOT, built_test_geodb
 
 NAMES = [
     "legacy.example.com", "example.com", "mail.example.com", "x.static.example.com", "a.b.static.example.com",

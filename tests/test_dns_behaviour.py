@@ -14,7 +14,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from tests.conftest import RunningServer
+from tests.harness import RunningServer
 
 
 def rrs(message: dns.message.Message, section: str = "answer") -> list[tuple[str, str, int, str]]:

@@ -13,7 +13,8 @@ import yaml
 
 from gslb.cli import build_parser
 from gslb.config.load import ConfigError, load_config
-from tests.conftest import EXAMPLE_ZONES, start_server
+from tests.harness import start_server
+from tests.testdata import EXAMPLE_ZONES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -1,4 +1,8 @@
-"""Malformed packets of every shape: the handler never raises and the server keeps answering."""
+"""Malformed packets of every shape: the handler never raises and the server keeps answering.
+
+The handler turns any exception into SERVFAIL and logs it, so "never raises" is not enough: the
+in-process tests also fail when it logged an internal error (see tests/handler_errors.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from pathlib import Path
 
 import dns.message
 import dns.rcode
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +23,9 @@ from gslb.geo.database import GeoDatabase
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths, zone_files
 from gslb.zones.zoneset import ZoneSet
-from tests.conftest import EXAMPLE_ZONES, RunningServer, built_test_geodb
+from tests.handler_errors import no_internal_errors
+from tests.harness import RunningServer
+from tests.testdata import EXAMPLE_ZONES, built_test_geodb
 
 VALID = [
     dns.message.make_query("www.example.com", "A").to_wire(),
@@ -59,7 +64,8 @@ packets = st.one_of(st.binary(max_size=600), mutated())
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(packets, st.booleans())
 def test_handler_never_raises(packet: bytes, tcp: bool) -> None:
-    reply = HANDLER.handle(packet, SOURCE, tcp)
+    with no_internal_errors():
+        reply = HANDLER.handle(packet, SOURCE, tcp)
     if reply is not None:
         assert len(reply) >= 12
         assert reply[:2] == packet[:2]  # the ID is always echoed
@@ -68,10 +74,10 @@ def test_handler_never_raises(packet: bytes, tcp: bool) -> None:
             assert len(reply) <= 1232
 
 
-def test_handler_logged_no_internal_errors(caplog: pytest.LogCaptureFixture) -> None:
-    for packet in VALID:
-        assert HANDLER.handle(packet, SOURCE, False) is not None
-    assert "internal error" not in caplog.text
+def test_handler_logged_no_internal_errors() -> None:
+    with no_internal_errors():
+        for packet in VALID:
+            assert HANDLER.handle(packet, SOURCE, False) is not None
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,75 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dns.message
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests import api_client
 from tests.backends import Backends, HttpBackend, free_port
-from tests.conftest import RunningServer, start_server
-
-TOKEN = "test-token-0123456789"
-PRIMARY, BACKUP = "127.0.10.1", "127.0.10.2"
-INTERVAL, FALL, RISE = 0.5, 2, 2
-
-
-def zone_text(port: int) -> str:
-    return f"""
-zone: health.test.
-ns: [ns1.health.test.]
-records:
-  ns1: {{A: 127.0.0.53}}
-  www: {{service: web}}
-datacenters:
-  east: {{location: [38.9, -77.4]}}
-  west: {{location: [37.4, -122.1]}}
-checks:
-  web: {{type: http, port: {port}, path: /health, expect_body: ok, interval: {INTERVAL}, timeout: 0.3,
-        rise: {RISE}, fall: {FALL}}}
-pools:
-  primary: {{datacenter: east, check: web, members: [{PRIMARY}]}}
-  backup:  {{datacenter: west, check: web, members: [{BACKUP}]}}
-  static:  {{datacenter: west, members: [127.0.10.9]}}
-services:
-  web:
-    ttl: 40
-    method: failover
-    pools: [primary, backup]
-"""
-
-
-def http(server: RunningServer, method: str, path: str, body: Any = None, token: str | None = TOKEN,
-         raw: bytes | None = None) -> tuple[int, Any]:
-    """An API call with this module's token unless told otherwise."""
-    return api_client.http(server, method, path, body, token=token, raw=raw)
-
-
-def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[str], int]:
-    reply = server.udp(dns.message.make_query(name, "A"))
-    addresses = {r.to_text() for rrset in reply.answer for r in rrset}
-    return addresses, (reply.answer[0].ttl if reply.answer else -1)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> float:
-    """Seconds until condition() held; fails the test after `timeout`."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
+from tests.harness import RunningServer, wait_for
+from tests.health_zone import (
+    BACKUP,
+    FALL,
+    INTERVAL,
+    PRIMARY,
+    RISE,
+    TOKEN,
+    answer,
+    first_member,
+    http,
+    report,
+    start_health_server,
+    start_prober,
+    stop_process,
+)
+from tests.http_api import scrape_metrics
 
 
 @pytest.fixture
@@ -87,35 +43,6 @@ def web_pair(backends: Backends) -> tuple[int, HttpBackend, HttpBackend]:
     return port, backends.start_http(PRIMARY, port), backends.start_http(BACKUP, port)
 
 
-def start_health_server(tmp_path: Path, port: int, name: str = "srv", extra: dict | None = None) -> RunningServer:
-    workdir = tmp_path / name
-    zones = workdir / "zones"
-    zones.mkdir(parents=True, exist_ok=True)
-    (zones / "health.test.yaml").write_text(zone_text(port))
-    (workdir / "token").write_text(TOKEN + "\n")
-    config = {"http": {"token_file": str(workdir / "token")}, **(extra or {})}
-    return start_server(workdir, zones, config)
-
-
-def start_prober(tmp_path: Path, servers: list[str], name: str = "probe-1") -> subprocess.Popen:
-    config = tmp_path / f"{name}.yaml"
-    config.write_text(json.dumps({"name": name, "datacenter": "east", "servers": servers,
-                                  "token_file": str(tmp_path / "prober-token"), "refresh": "1s"}))
-    (tmp_path / "prober-token").write_text(TOKEN)
-    env = {k: v for k, v in os.environ.items() if k not in ("GSLB_CONFIG", "GSLB_TOKEN")}
-    log = (tmp_path / f"{name}.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "gslb", "prober", "-c", str(config)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 # -- failover with a real prober ---------------------------------------------------------------
 
 
@@ -125,7 +52,7 @@ def test_answer_moves_to_the_next_pool_and_back(tmp_path: Path, web_pair: tuple[
     prober = start_prober(tmp_path, [f"http://{server.http}"])
     try:
         wait_for(lambda: http(server, "GET", "/status")[1]["probers"] != [], timeout=10)
-        wait_for(lambda: _member(server, "primary")["state"] == "up", timeout=5)
+        wait_for(lambda: first_member(server, "primary")["state"] == "up", timeout=5)
         assert answer(server) == ({PRIMARY}, 40)
         primary.status = 500
         budget = INTERVAL * FALL + 1.0
@@ -136,7 +63,7 @@ def test_answer_moves_to_the_next_pool_and_back(tmp_path: Path, web_pair: tuple[
         wait_for(lambda: answer(server)[0] == {PRIMARY}, timeout=INTERVAL * RISE + 2)
         assert answer(server)[1] == 40
     finally:
-        stop(prober)
+        stop_process(prober)
         server.stop()
 
 
@@ -148,16 +75,16 @@ def test_slow_backend_and_closed_port_count_as_down(tmp_path: Path, backends: Ba
     server = start_health_server(tmp_path, port)
     prober = start_prober(tmp_path, [f"http://{server.http}"])
     try:
-        wait_for(lambda: _member(server, "primary")["state"] == "down"
-                 and _member(server, "backup")["state"] == "down", timeout=10)
-        errors = {m["address"]: m["reports"][0]["error"] for m in (_member(server, "primary"),
-                                                                    _member(server, "backup"))}
+        wait_for(lambda: first_member(server, "primary")["state"] == "down"
+                 and first_member(server, "backup")["state"] == "down", timeout=10)
+        errors = {m["address"]: m["reports"][0]["error"] for m in (first_member(server, "primary"),
+                                                                    first_member(server, "backup"))}
         assert "timeout" in errors[PRIMARY]
         assert "refused" in errors[BACKUP]
         # every candidate down: fail-open answers the first pool at half TTL
         assert answer(server) == ({PRIMARY}, 20)
     finally:
-        stop(prober)
+        stop_process(prober)
         server.stop()
 
 
@@ -174,14 +101,8 @@ def test_prober_keeps_reporting_when_one_server_is_down(
         wait_for(lambda: http(server, "GET", "/status")[1]["probers"][0]["last_report"] != first, timeout=15)
         assert prober.poll() is None
     finally:
-        stop(prober)
+        stop_process(prober)
         server.stop()
-
-
-def _member(server: RunningServer, pool: str) -> dict[str, Any]:
-    status = http(server, "GET", "/status")[1]
-    [found] = [p for p in status["pools"] if p["name"] == pool]
-    return found["members"][0]
 
 
 # -- reports, overrides and the API without a prober ------------------------------------------
@@ -196,19 +117,6 @@ def quiet_server(tmp_path: Path) -> Iterator[RunningServer]:
     server.stop()
 
 
-def targets(server: RunningServer) -> dict[str, str]:
-    """address -> target id"""
-    status, body = http(server, "GET", "/v1/targets")
-    assert status == 200
-    return {t["address"]: t["id"] for t in body["targets"]}
-
-
-def report(server: RunningServer, prober: str, verdicts: dict[str, bool], **extra: Any) -> tuple[int, Any]:
-    ids = targets(server)
-    results = [{"id": ids[address], "up": up, "rtt_ms": 1.5} for address, up in verdicts.items()]
-    return http(server, "POST", "/v1/reports", {"prober": prober, "results": results, **extra})
-
-
 def test_targets_are_distinct_address_and_check(quiet_server: RunningServer) -> None:
     status, body = http(quiet_server, "GET", "/v1/targets")
     assert status == 200
@@ -220,11 +128,11 @@ def test_targets_are_distinct_address_and_check(quiet_server: RunningServer) -> 
 def test_reports_drive_answers_and_stale_verdicts_expire(quiet_server: RunningServer) -> None:
     assert report(quiet_server, "p1", {PRIMARY: False, BACKUP: True}) == (200, {"accepted": 2, "unknown": 0})
     assert answer(quiet_server)[0] == {BACKUP}
-    member = _member(quiet_server, "primary")
+    member = first_member(quiet_server, "primary")
     assert member["state"] == "down"
     assert member["reports"][0]["prober"] == "p1" and member["reports"][0]["up"] is False
     # stale_after is 2 s: with no new report the verdict is ignored and the member is unknown (initial: up)
-    wait_for(lambda: _member(quiet_server, "primary")["state"] == "unknown", timeout=4)
+    wait_for(lambda: first_member(quiet_server, "primary")["state"] == "unknown", timeout=4)
     assert answer(quiet_server)[0] == {PRIMARY}
 
 
@@ -232,7 +140,7 @@ def test_unknown_target_ids_are_counted_and_skipped(quiet_server: RunningServer)
     status, body = http(quiet_server, "POST", "/v1/reports",
                         {"prober": "p1", "results": [{"id": "feedfeedfeedfeed", "up": False}]})
     assert (status, body) == (200, {"accepted": 0, "unknown": 1})
-    metrics = _metrics(quiet_server)
+    metrics = scrape_metrics(quiet_server)
     assert metrics[("gslb_prober_results_total", (("outcome", "unknown_target"), ("prober", "p1")))] == 1
 
 
@@ -242,7 +150,7 @@ def test_overrides_win_expire_and_are_audited(quiet_server: RunningServer) -> No
     status, body = http(quiet_server, "PUT", path, {"state": "down", "reason": "maintenance", "expires_in": 1.5})
     assert status == 200 and body["state"] == "down"
     assert answer(quiet_server)[0] == {BACKUP}
-    assert _member(quiet_server, "primary")["override"]["reason"] == "maintenance"
+    assert first_member(quiet_server, "primary")["override"]["reason"] == "maintenance"
     listed = http(quiet_server, "GET", "/v1/overrides")[1]["overrides"]
     assert [(o["kind"], o["name"], o["address"]) for o in listed] == [("members", "primary", PRIMARY)]
     wait_for(lambda: http(quiet_server, "GET", "/v1/overrides")[1]["overrides"] == [], timeout=4)
@@ -319,7 +227,7 @@ def test_every_bad_write_changes_nothing(quiet_server: RunningServer) -> None:
         assert status == expected, (method, path, body, token)
     assert (_comparable_status(quiet_server), answer(quiet_server)) == before
     assert http(quiet_server, "GET", "/v1/overrides")[1]["overrides"] == []
-    metrics = _metrics(quiet_server)
+    metrics = scrape_metrics(quiet_server)
     assert metrics[("gslb_prober_reports_rejected_total", (("reason", "unauthorized"),))] == 2
     assert metrics[("gslb_prober_reports_rejected_total", (("reason", "malformed"),))] == 7  # "{not json" too
 
@@ -336,16 +244,6 @@ def _comparable_status(server: RunningServer) -> Any:
 # -- metrics ---------------------------------------------------------------------------------
 
 
-def _metrics(server: RunningServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://{server.http}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
-
-
 def test_metrics_parse_and_count_what_was_sent(quiet_server: RunningServer) -> None:
     for _ in range(7):
         answer(quiet_server)
@@ -353,7 +251,7 @@ def test_metrics_parse_and_count_what_was_sent(quiet_server: RunningServer) -> N
         answer(quiet_server, "nothing.health.test")
     quiet_server.tcp(dns.message.make_query("www.health.test", "A"))
     report(quiet_server, "p1", {PRIMARY: False, BACKUP: True})
-    metrics = _metrics(quiet_server)
+    metrics = scrape_metrics(quiet_server)
 
     def queries(rcode: str, transport: str) -> float:
         labels = (("qtype", "A"), ("rcode", rcode), ("transport", transport), ("zone", "health.test."))
@@ -387,10 +285,10 @@ def test_quorum_with_three_probers_that_disagree(tmp_path: Path, quorum: Any, tw
     try:
         for prober, up in (("p1", True), ("p2", True), ("p3", False)):
             report(server, prober, {PRIMARY: up})
-        assert _member(server, "primary")["state"] == two_up_one_down
+        assert first_member(server, "primary")["state"] == two_up_one_down
         report(server, "p2", {PRIMARY: False})
-        assert _member(server, "primary")["state"] == one_up_two_down
-        assert len(_member(server, "primary")["reports"]) == 3
+        assert first_member(server, "primary")["state"] == one_up_two_down
+        assert len(first_member(server, "primary")["reports"]) == 3
     finally:
         server.stop()
 
@@ -399,8 +297,8 @@ def test_embedded_prober(tmp_path: Path, web_pair: tuple[int, HttpBackend, HttpB
     port, primary, backup = web_pair
     server = start_health_server(tmp_path, port, extra={"health": {"local_prober": True}})
     try:
-        wait_for(lambda: _member(server, "primary")["state"] == "up"
-                 and _member(server, "backup")["state"] == "up", timeout=10)
+        wait_for(lambda: first_member(server, "primary")["state"] == "up"
+                 and first_member(server, "backup")["state"] == "up", timeout=10)
         assert primary.hits > 0 and backup.hits > 0
         [prober] = http(server, "GET", "/status")[1]["probers"]
         assert prober["name"].startswith("local-")

@@ -12,7 +12,8 @@ import pytest
 
 from gslb.common.endpoint import parse_endpoint
 from gslb.config.load import ConfigError, load_config
-from tests.conftest import EXAMPLE_ZONES, start_server
+from tests.harness import start_server
+from tests.testdata import EXAMPLE_ZONES
 
 
 def test_serves_ipv4_and_ipv6_on_udp_and_tcp(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from gslb.config.load import ConfigError, load_config
-from tests.conftest import EXAMPLE_ZONES, RunningServer, start_server, write_config
+from tests.harness import RunningServer, start_server, write_config
+from tests.testdata import EXAMPLE_ZONES
 
 TOKEN = "log-test-token-never-logged"
 BODY_SECRET = "body-value-never-logged"

@@ -21,7 +21,7 @@ from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet
 from tests import steering_zone
-from tests.test_steering_engine import ecs_for
+from tests.ecs import ecs_for
 
 ORIGIN = "steer.test."
 MEASURED = Measurements(

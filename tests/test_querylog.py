@@ -10,7 +10,8 @@ from pathlib import Path
 import dns.edns
 import dns.message
 
-from tests.conftest import EXAMPLE_ZONES, RunningServer, start_server
+from tests.harness import RunningServer, start_server
+from tests.testdata import EXAMPLE_ZONES
 
 SEOUL = "127.1.0.0/24"  # the test geo database puts this in Seoul: www goes to seoul-web
 

@@ -24,7 +24,8 @@ import pytest
 
 from gslb.config.model import RateLimit
 from gslb.dns.ratelimit import DROP, SEND, SLIP, RateLimiter, client_network
-from tests.conftest import EXAMPLE_ZONES, ROOT, RunningServer, start_server
+from tests.harness import RunningServer, start_server
+from tests.testdata import EXAMPLE_ZONES, ROOT
 
 RATE, WINDOW, SLIP_EVERY = 5, 2, 2
 
@@ -150,7 +151,7 @@ def handler():
     from gslb.steering.engine import SteeringEngine
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
-    from tests.conftest import built_test_geodb
+    from tests.testdata import built_test_geodb
 
     report = load_zone_paths(zone_files(EXAMPLE_ZONES))
     steering = SteeringEngine(GeoDatabase.open(str(built_test_geodb())))

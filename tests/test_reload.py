@@ -20,7 +20,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.harness import RunningServer, start_server
 
 ZONE = "reload.test"
 NAMES = 20

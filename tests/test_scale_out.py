@@ -21,22 +21,21 @@ import redis
 
 from gslb.config.load import ConfigError, load_config
 from tests.backends import Backends, HttpBackend, free_port
-from tests.conftest import RunningServer
-from tests.test_health_server import (
+from tests.harness import RunningServer, wait_for
+from tests.health_zone import (
     BACKUP,
     FALL,
     INTERVAL,
     PRIMARY,
-    _member,
-    _metrics,
     answer,
+    first_member,
     http,
     report,
     start_health_server,
     start_prober,
-    stop,
-    wait_for,
+    stop_process,
 )
+from tests.http_api import scrape_metrics
 
 BACKEND_CONNECTED = ("gslb_health_backend_connected", (("kind", "redis"),))
 RECONNECT_BUDGET = 5.0 * 1.2 + 2.0 + 1.0  # the backoff cap with jitter, one connect timeout, a margin
@@ -134,7 +133,7 @@ def backend_state(server: RunningServer) -> dict[str, Any]:
 
 def verdicts(server: RunningServer, pool: str) -> list[tuple[str, bool, str]]:
     """(prober, up, received) of a pool's first member: the same on every server that agrees."""
-    return [(r["prober"], r["up"], r["received"]) for r in _member(server, pool)["reports"]]
+    return [(r["prober"], r["up"], r["received"]) for r in first_member(server, pool)["reports"]]
 
 
 @pytest.fixture
@@ -160,7 +159,7 @@ def test_both_servers_answer_alike_when_a_member_goes_down(
     prober = start_prober(tmp_path, [f"http://{a.http}"])  # it knows only server a
     try:
         assert backend_state(a) == backend_state(b) == {"kind": "redis", "connected": True}
-        wait_for(lambda: _member(b, "primary")["state"] == "up" and _member(b, "backup")["state"] == "up",
+        wait_for(lambda: first_member(b, "primary")["state"] == "up" and first_member(b, "backup")["state"] == "up",
                  timeout=10)
         assert answer(a) == answer(b) == ({PRIMARY}, 40)
 
@@ -173,13 +172,13 @@ def test_both_servers_answer_alike_when_a_member_goes_down(
         assert (prober_name, up) == ("probe-1", False)
 
         # b never heard from the prober itself: only a counted its reports
-        assert ("gslb_prober_reports_total", (("prober", "probe-1"),)) not in _metrics(b)
-        assert _metrics(a)[("gslb_prober_reports_total", (("prober", "probe-1"),))] > 0
-        assert _metrics(a)[BACKEND_CONNECTED] == _metrics(b)[BACKEND_CONNECTED] == 1
+        assert ("gslb_prober_reports_total", (("prober", "probe-1"),)) not in scrape_metrics(b)
+        assert scrape_metrics(a)[("gslb_prober_reports_total", (("prober", "probe-1"),))] > 0
+        assert scrape_metrics(a)[BACKEND_CONNECTED] == scrape_metrics(b)[BACKEND_CONNECTED] == 1
         assert [p["name"] for p in http(b, "GET", "/status")[1]["probers"]] == ["probe-1"]
 
         # what Redis holds: the latest verdict per (target, prober) with the receiving server's time
-        target = _member(a, "primary")["target"]
+        target = first_member(a, "primary")["target"]
         stored = json.loads(redis_server.client().hget("gslb:verdicts", f"{target}/probe-1"))
         assert stored["up"] is False and abs(stored["received"] - time.time()) < 5
 
@@ -187,7 +186,7 @@ def test_both_servers_answer_alike_when_a_member_goes_down(
         wait_for(lambda: answer(a)[0] == {PRIMARY}, timeout=INTERVAL * FALL + 3)
         wait_for(lambda: answer(b)[0] == {PRIMARY}, timeout=1.0)
     finally:
-        stop(prober)
+        stop_process(prober)
         a.stop()
         b.stop()
 
@@ -244,8 +243,8 @@ def test_a_restarted_server_restores_its_state_from_redis(tmp_path: Path, redis_
         # the state is loaded before the first answer: no waiting here
         assert answer(b) == answer(a) == ({BACKUP}, 20)
         assert verdicts(b, "primary") == before
-        assert _member(b, "primary")["state"] == "down"
-        assert _member(b, "backup")["override"]["reason"] == "pinned"
+        assert first_member(b, "primary")["state"] == "down"
+        assert first_member(b, "backup")["override"]["reason"] == "pinned"
         [prober] = http(b, "GET", "/status")[1]["probers"]
         assert (prober["name"], prober["datacenter"]) == ("p1", "east")
     finally:
@@ -261,11 +260,11 @@ def test_a_reload_picks_up_verdicts_that_were_shared_before_it(
     original = zone_file.read_text()
     zone_file.write_text(original.replace("path: /health", "path: /other"))  # b probes something else
     b.signal(signal.SIGHUP)
-    wait_for(lambda: _member(b, "primary")["target"] != _member(a, "primary")["target"], timeout=5)
+    wait_for(lambda: first_member(b, "primary")["target"] != first_member(a, "primary")["target"], timeout=5)
     report(a, "p1", {PRIMARY: False, BACKUP: True})
     wait_for(lambda: answer(a)[0] == {BACKUP}, timeout=1.0)
     time.sleep(0.5)
-    assert _member(b, "primary")["reports"] == [] and answer(b)[0] == {PRIMARY}  # not b's target
+    assert first_member(b, "primary")["reports"] == [] and answer(b)[0] == {PRIMARY}  # not b's target
 
     zone_file.write_text(original)
     b.signal(signal.SIGHUP)
@@ -288,7 +287,7 @@ def test_losing_redis_keeps_the_last_state_and_they_converge_when_it_returns(
     redis_server.stop()  # no persistence: it will come back empty
     for server in (a, b):
         wait_for(lambda s=server: backend_state(s) == {"kind": "redis", "connected": False}, timeout=5)
-        assert _metrics(server)[BACKEND_CONNECTED] == 0
+        assert scrape_metrics(server)[BACKEND_CONNECTED] == 0
         assert answer(server) == ({BACKUP}, 20)  # the last state keeps answering
 
     # reports still count where they arrive; the other server cannot hear of them yet
@@ -306,7 +305,7 @@ def test_losing_redis_keeps_the_last_state_and_they_converge_when_it_returns(
     wait_for(lambda: answer(b)[0] == {PRIMARY}, timeout=1.0)  # a's newer verdict reached b
     assert answer(a) == answer(b) == ({PRIMARY}, 40)
     assert verdicts(a, "primary") == verdicts(b, "primary")
-    assert _metrics(b)[BACKEND_CONNECTED] == 1
+    assert scrape_metrics(b)[BACKEND_CONNECTED] == 1
     # the empty Redis was seeded from the servers' own state: the override is still there
     for server in (a, b):
         assert [o["reason"] for o in http(server, "GET", "/v1/overrides")[1]["overrides"]] == ["keep west"]

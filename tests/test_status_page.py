@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 
 from gslb.api.page import COLOURS
-from tests.api_client import http
-from tests.conftest import RunningServer, start_server
+from tests.harness import RunningServer, start_server
+from tests.http_api import call_api
 
 TOKEN = "status-page-token-0123456789"
 PROBER = "probe-frankfurt-1"
@@ -84,7 +84,7 @@ def start_status_server(workdir: Path, zones: dict[str, str] | None = None) -> R
 
 
 def api(server: RunningServer, method: str, path: str, body: Any = None) -> Any:
-    status, answer = http(server, method, path, body, token=TOKEN)
+    status, answer = call_api(server, method, path, body, token=TOKEN)
     assert status == 200, (method, path, status, answer)
     return answer
 

@@ -15,10 +15,10 @@ from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine, degraded_ttl
 from gslb.steering.steered import Steered
 from gslb.wire.constants import Rcode, RRType
-from gslb.wire.edns import ClientSubnet
 from gslb.wire.message import Header, Question
 from gslb.wire.name import Name
 from gslb.zones.model import Zone
+from tests.ecs import ecs_for
 
 ORIGIN = "steer.test."
 SEOUL, FRANKFURT, VIRGINIA, CALIFORNIA = "127.1.0.1", "127.2.0.1", "127.3.0.1", "127.4.0.1"
@@ -39,12 +39,6 @@ def make_engine(geo: GeoDatabase, down: tuple[tuple[str, str], ...] = (), up: tu
     states = {(ORIGIN, pool, ipaddress.ip_address(a)): State.DOWN for pool, a in down}
     states |= {(ORIGIN, pool, ipaddress.ip_address(a)): State.UP for pool, a in up}
     return SteeringEngine(geo, HealthView(states) if states else UNKNOWN_VIEW, seed=7)
-
-
-def ecs_for(network: str) -> ClientSubnet:
-    net = ipaddress.ip_network(network)
-    raw = net.network_address.packed[: (net.prefixlen + 7) // 8]
-    return ClientSubnet(1 if net.version == 4 else 2, net.prefixlen, net.network_address, raw)
 
 
 def steer(engine: SteeringEngine, zone: Zone, name: str, client: str = SEOUL, qtype: int = RRType.A,

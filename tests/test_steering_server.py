@@ -16,7 +16,7 @@ import dns.rcode
 import pytest
 
 from tests import steering_zone
-from tests.conftest import RunningServer, start_server
+from tests.harness import RunningServer, start_server
 
 SEOUL, FRANKFURT, CALIFORNIA, TOKYO, NOWHERE = "127.1.0.1", "127.2.0.1", "127.4.0.1", "127.5.0.1", "127.0.0.1"
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from gslb.server.sdnotify import Notifier
-from tests.conftest import ROOT, start_server
+from tests.harness import start_server
+from tests.testdata import ROOT
 
 UNITS = ("gslb.service", "gslb-prober.service")
 

@@ -14,7 +14,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from tests.conftest import RunningServer, read_tcp_message, start_server
+from tests.harness import RunningServer, read_tcp_message, start_server
 
 IDLE = 1.0
 TEXTS = ", ".join(f'"{i:03d}{"x" * 250}"' for i in range(60))

@@ -13,7 +13,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from tests.conftest import RunningServer, read_tcp_message
+from tests.harness import RunningServer, read_tcp_message
 
 BIG_ADDRESSES = ", ".join(f"192.0.2.{i}" for i in range(100, 180))
 MEDIUM_ADDRESSES = ", ".join(f"198.51.100.{i}" for i in range(1, 21))
@@ -33,7 +33,7 @@ records:
 
 @pytest.fixture(scope="module")
 def big_server(tmp_path_factory: pytest.TempPathFactory):
-    from tests.conftest import start_server
+    from tests.harness import start_server
 
     workdir = tmp_path_factory.mktemp("big")
     zones = workdir / "zones"

@@ -12,8 +12,8 @@ from pathlib import Path
 import dns.message
 import pytest
 
-from tests.conftest import RunningServer, start_server
-from tests.test_health_server import http
+from tests.harness import RunningServer, start_server
+from tests.http_api import call_api
 
 TOKEN = "workers-token"
 ZONE = """
@@ -82,7 +82,7 @@ def test_reload_reaches_every_process_within_a_second(server: RunningServer) -> 
 
 def test_health_reaches_every_process_within_a_second(server: RunningServer) -> None:
     assert ask_many(server, "www.work.test") == {"127.0.30.1"}
-    code, _ = http(server, "PUT", "/v1/overrides/work.test/pools/one", {"state": "down"}, token=TOKEN)
+    code, _ = call_api(server, "PUT", "/v1/overrides/work.test/pools/one", {"state": "down"}, token=TOKEN)
     assert code == 200
     time.sleep(1.0)
     assert ask_many(server, "www.work.test") == {"127.0.30.2"}
