@@ -52,13 +52,14 @@ lint: $(STAMP)
 test: $(STAMP) tools lint
 	$(BIN)/python -m pytest -q
 
-# gslb through the peers' dnsperf matrix (../shared/bench/peers), single worker, about 4 minutes.
+# gslb with dnsperf on its own bench zone and workloads: about 4 minutes (docs/performance.md).
 bench: $(STAMP) bench-tools
 	bench/run_bench.sh
 
-# The peers first (installed with apt by their harness, about 10 minutes), then gslb, then the ratios.
+# The peers first, through the harness in PEERS_DIR (about 10 minutes), then gslb on the same
+# query files, then the ratios: make bench-peers PEERS_DIR=/path/to/peers
 bench-peers: $(STAMP) bench-tools
-	bench/run_bench.sh --peers
+	PEERS_DIR="$(PEERS_DIR)" bench/run_bench.sh --peers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(TEST_DB) bench/run

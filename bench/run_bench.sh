@@ -1,49 +1,69 @@
 #!/usr/bin/env bash
-# make bench: gslb through the same dnsperf matrix as the peers (../shared/bench/peers), one run.
+# make bench: gslb measured with dnsperf on 127.0.0.1, with the repository's own zone, geo
+# database and workloads (see docs/performance.md).
 #
-#   bench/run_bench.sh            gslb alone: static geo geo-ecs near-ecs geo-ecs-varied, then TCP
-#   bench/run_bench.sh --peers    first the peers (gdnsd, PowerDNS, Knot: installed with apt by
-#                                 run_peers.sh, about 10 minutes), then gslb, then the ratios
+#   bench/run_bench.sh            gslb alone: static and the three geo-ECS workloads, latency at a
+#                                 fixed load, TCP, health churn, and the in-process cost per query
+#   bench/run_bench.sh --peers    first the peers (gdnsd, PowerDNS, Knot) through an external
+#                                 harness ($PEERS_DIR/run_peers.sh), then gslb on the same query
+#                                 files, then the ratios
 #
-# Knobs: BENCH_PORT (5310), BENCH_WORKERS (1), BENCH_MODES, and run_peers.sh's DURATION, REPS,
-# LAT_QPS, LAT_DURATION. Traffic goes to 127.0.0.1 only.
+# Knobs: BENCH_PORT (5310), BENCH_HTTP_PORT (8063), BENCH_WORKERS (1), BENCH_MODES, DURATION (4),
+# REPS (3), LAT_QPS (1000), LAT_DURATION (3), TCP_DURATION (3), CHURN (1), BENCH_WORK (bench/run).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-PEERS="${PEERS_DIR:-$ROOT/../shared/bench/peers}"
 WORK="${BENCH_WORK:-$HERE/run}"
 PORT="${BENCH_PORT:-5310}"
+HTTP_PORT="${BENCH_HTTP_PORT:-8063}"
 WORKERS="${BENCH_WORKERS:-1}"
-read -r -a MODES <<<"${BENCH_MODES:-static geo geo-ecs near-ecs geo-ecs-varied}"
+read -r -a MODES <<<"${BENCH_MODES:-static geo-ecs-varied geo-ecs-unique geo-ecs-wide}"
+DURATION="${DURATION:-4}"
+REPS="${REPS:-3}"
+LAT_QPS="${LAT_QPS:-1000}"
+LAT_DURATION="${LAT_DURATION:-3}"
+TCP_DURATION="${TCP_DURATION:-3}"
+CHURN="${CHURN:-1}"
 PY="$ROOT/.venv/bin/python"
 GSLB="$ROOT/.venv/bin/gslb"
-export PEERS_WORK="$WORK/peers"
-RUN="$PEERS_WORK/run"
+QUERIES="$WORK/queries"
+PEERS_RUN=""
 
-[ -x "$PEERS/run_peers.sh" ] || [ -f "$PEERS/run_peers.sh" ] || { echo "no peers harness at $PEERS" >&2; exit 1; }
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 command -v dnsperf >/dev/null || { echo "dnsperf is missing (make bench installs it)" >&2; exit 1; }
+rm -rf "$WORK"
+mkdir -p "$WORK" "$QUERIES"
 
 if [ "${1:-}" = --peers ]; then
-    bash "$PEERS/run_peers.sh"          # installs, starts, measures and stops the peers
+    if [ -z "${PEERS_DIR:-}" ] || [ ! -f "$PEERS_DIR/run_peers.sh" ]; then
+        echo "make bench-peers needs PEERS_DIR: a folder with the peers harness (run_peers.sh), e.g." >&2
+        echo "  make bench-peers PEERS_DIR=/path/to/bench/peers   (see docs/performance.md)" >&2
+        exit 2
+    fi
+    export PEERS_WORK="$WORK/peers"
+    log "the peers, through $PEERS_DIR/run_peers.sh (about 10 minutes)"
+    bash "$PEERS_DIR/run_peers.sh" >"$WORK/peers.log" 2>&1 || { tail -20 "$WORK/peers.log" >&2; exit 1; }
+    PEERS_RUN="$PEERS_WORK/run"
+    # gslb gets the very files the peers got.
+    for pair in static.txt:static.txt www.txt:www.txt near.txt:near.txt www-ecs-varied.blob:varied.blob \
+                www-ecs-unique.blob:unique.blob www-ecs-wide.blob:wide.blob; do
+        ln -sf "$PEERS_RUN/queries/${pair%%:*}" "$QUERIES/${pair#*:}"
+    done
+else
+    "$PY" "$HERE/workloads.py" "$QUERIES"
 fi
 
-# The peers' inputs, made with the peers' own scripts, unless their run left them already.
-mkdir -p "$RUN/queries"
-[ -f "$RUN/geo-test.mmdb" ] || "$PY" "$PEERS/build_mmdb.py" "$RUN/geo-test.mmdb" >/dev/null
-echo "static.example.test A" > "$RUN/queries/static.txt"
-echo "www.example.test A" > "$RUN/queries/www.txt"
-echo "near.example.test A" > "$RUN/queries/near.txt"
-[ -f "$RUN/queries/www-ecs-varied.blob" ] || "$PY" "$PEERS/mk_ecs_blob.py" "$RUN/queries/www-ecs-varied.blob" 1536
-
+"$GSLB" geodb build "$HERE/geo-bench.csv" "$WORK/geo-bench.mmdb" >/dev/null
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/token"
 cat > "$WORK/gslb.yaml" <<YAML
 dns:
   listen: ["127.0.0.1:$PORT"]
   workers: $WORKERS
-http: {listen: "127.0.0.1:0"}
-zones: $ROOT/bench/zones
+http: {listen: "127.0.0.1:$HTTP_PORT", token_file: $WORK/token}
+zones: $HERE/zones
 state_dir: $WORK/state
-geodb: $RUN/geo-test.mmdb
+geodb: $WORK/geo-bench.mmdb
 YAML
 
 "$GSLB" serve -c "$WORK/gslb.yaml" --log-level WARNING > "$WORK/gslb.log" 2>&1 &
@@ -53,18 +73,39 @@ for _ in $(seq 100); do
     dig +short +time=1 +tries=1 @127.0.0.1 -p "$PORT" static.example.test A >/dev/null 2>&1 && break
     sleep 0.1
 done
-PIDS="$(pgrep -d, -P "$SERVER" || true)"            # worker processes, if any
-PIDS="$SERVER${PIDS:+,$PIDS}"
+PIDS="$SERVER$( (pgrep -P "$SERVER" || true) | sed 's/^/,/' | tr -d '\n')"   # and its workers, if any
+measure() { "$PY" "$HERE/measure.py" --port "$PORT" --queries "$QUERIES" --server-pids "$PIDS" "$@"; }
 
-OUT="$RUN/target-gslb"
-rm -f "$OUT/results-tcp.tsv"                      # a previous run's TCP row must not be summarized again
-bash "$PEERS/run_peers.sh" target gslb "$PORT" "$PIDS" "${MODES[@]}"
+log "gslb: ${MODES[*]}, $REPS repetitions of ${DURATION}s, server pinned to cpu0 and dnsperf to cpu1"
+for rep in $(seq "$REPS"); do               # repetitions interleaved: slow drifts spread evenly
+    for mode in "${MODES[@]}"; do
+        measure --mode "$mode" --rep "$rep" --duration "$DURATION" --out "$WORK/gslb.tsv"
+    done
+    if [ "$CHURN" = 1 ]; then
+        "$PY" "$HERE/churn.py" --dns-port "$PORT" --http-port "$HTTP_PORT" --token-file "$WORK/token" \
+            --seconds "$DURATION" >> "$WORK/churn.jsonl" &
+        CHURNER=$!
+        measure --mode geo-ecs-unique --label geo-ecs-unique-churn --rep "$rep" --duration "$DURATION" \
+            --out "$WORK/gslb-churn.tsv"
+        wait "$CHURNER"
+    fi
+done
+if [ "$LAT_QPS" != 0 ]; then
+    for rep in $(seq "$REPS"); do
+        measure --mode geo-ecs-unique --rep "$rep" --duration "$LAT_DURATION" --max-qps "$LAT_QPS" \
+            --out "$WORK/gslb-lat.tsv"
+    done
+fi
+if [ "$TCP_DURATION" != 0 ]; then
+    measure --mode static --affinity shared --duration "$TCP_DURATION" --tcp --out "$WORK/gslb-tcp.tsv"
+fi
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+trap - EXIT
 
-# TCP, pipelined, the way the peers' TCP row is measured (shared cores, one run), in their TSV columns.
-dnsperf -s 127.0.0.1 -c 4 -T 2 -q 100 -t 2 -p "$PORT" -d "$RUN/queries/static.txt" -l "${TCP_DURATION:-3}" \
-    -m tcp > "$OUT/tcp.out" 2>&1 || true
-awk '/Queries per second:/{q=$4} /Average Latency \(s\):/{a=$4} /Queries lost:/{gsub(/[()%]/,"",$4); l=$4}
-     END{printf "gslb\tstatic\tshared\t1\t%s\t%s\tNA\tNA\t%s\tNA\tNA\n", q, a, l}' "$OUT/tcp.out" \
-    > "$OUT/results-tcp.tsv"
-
-"$PY" "$HERE/report.py" "$RUN"
+log "in-process cost per query (no sockets)"
+for mode in unique wide; do
+    taskset -c 0 "$PY" "$HERE/inprocess.py" --geodb "$WORK/geo-bench.mmdb" --queries "$QUERIES" --mode "$mode" \
+        >> "$WORK/inprocess.jsonl"
+done
+echo
+"$PY" "$HERE/report.py" "$WORK" ${PEERS_RUN:+"$PEERS_RUN"} | tee "$WORK/report.md"

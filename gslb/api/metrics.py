@@ -80,6 +80,9 @@ def _limit_families(counters: DnsCounters) -> Iterator:
     limited.add_metric(["dropped"], counters.rate_limit.dropped)
     limited.add_metric(["slipped"], counters.rate_limit.slipped)
     yield limited
+    yield CounterMetricFamily("gslb_dns_udp_replies_dropped",
+                              "UDP replies the socket could not take (send buffer full)",
+                              value=counters.udp.replies_dropped)
 
 
 def _health_families(monitor: HealthMonitor) -> Iterator:

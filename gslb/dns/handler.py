@@ -64,12 +64,13 @@ class QueryHandler:
         started = perf_counter()
         try:
             found = None
-            if self.compiled is not None and self.query_log is None:
-                result = self.compiled.answer(data, source, tcp, limiter)
-                if type(result) is tuple:
+            compiled = self.compiled
+            if compiled is not None and self.query_log is None:
+                result = compiled.answer(data, source, tcp, limiter)
+                if result is not None:
                     reply, zone, qtype, ecs, pools = result
                     return self._count(reply, zone, qtype, ecs, pools, tcp, started)
-                found = result
+                found = compiled.missed
             reply, zone, qtype, ecs, pools = self._handle(data, source, tcp, limiter, found)
         except Exception:
             log.exception("internal error answering a query from %s", source)

@@ -49,7 +49,7 @@ class QueryPath:
         """What this process counted so far (shared with the main process by workers)."""
         limiter = self.rate_limiter
         return DnsCounters(self.handler.stats, limiter.stats if limiter is not None else RateLimitStats(),
-                           self.dns.limits.counters)
+                           self.dns.limits.counters, self.dns.udp_counters)
 
 
 def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None, reuse_port: bool = False) -> QueryPath:

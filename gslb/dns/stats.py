@@ -81,12 +81,20 @@ class TcpCounters:
 
 
 @dataclass
+class UdpCounters:
+    """UDP replies since start-up that the socket could not take (a full send buffer)."""
+
+    replies_dropped: int = 0
+
+
+@dataclass
 class DnsCounters:
     """Everything one DNS process counts; what a worker process sends to the main one."""
 
     queries: QueryStats = field(default_factory=QueryStats)
     rate_limit: RateLimitStats = field(default_factory=RateLimitStats)
     tcp: TcpCounters = field(default_factory=TcpCounters)
+    udp: UdpCounters = field(default_factory=UdpCounters)
 
     @classmethod
     def merged(cls, parts: list[DnsCounters]) -> DnsCounters:
@@ -94,7 +102,7 @@ class DnsCounters:
         total = cls()
         for part in parts:
             total.queries.add(part.queries)
-            for mine, theirs in ((total.rate_limit, part.rate_limit), (total.tcp, part.tcp)):
+            for mine, theirs in ((total.rate_limit, part.rate_limit), (total.tcp, part.tcp), (total.udp, part.udp)):
                 for item in fields(mine):
                     setattr(mine, item.name, getattr(mine, item.name) + getattr(theirs, item.name))
         return total

@@ -44,8 +44,10 @@ class SteeringEngine:
         self.geo = geo
         self.health = health  # replaced whole by the health engine
         self.rng = random.Random(seed)
-        self._rotation = itertools.count()
+        # The next step of the round-robin order: one per steered answer, whichever path gives it.
+        self.next_rotation = itertools.count().__next__
         self._scopes: dict[tuple[str, str, IPAddress | IPNetwork], int] = {}
+        self._decisions: dict[tuple[str, str, GeoLocation | None], tuple] = {}  # see client_decision
         # Bumped whenever a client's decision may have changed without the health view changing:
         # new policies (a reload) or probers standing elsewhere (latency). Whoever caches
         # decisions (the compiled path) compares it.
@@ -54,11 +56,8 @@ class SteeringEngine:
     def zones_changed(self) -> None:
         """Drop cached scopes: they were computed from the previous policies."""
         self._scopes.clear()
+        self._decisions.clear()
         self.decision_epoch += 1
-
-    def next_rotation(self) -> int:
-        """The next step of the round-robin order (one per steered answer, whichever path gives it)."""
-        return next(self._rotation)
 
     def set_health(self, view: HealthView) -> None:
         """Swap in a new health view (one assignment: a query sees the old view or the new one).
@@ -68,6 +67,7 @@ class SteeringEngine:
         """
         if view.measurements.prober_locations != self.health.measurements.prober_locations:
             self._scopes.clear()
+            self._decisions.clear()
             self.decision_epoch += 1
         self.health = view
 
@@ -115,7 +115,15 @@ class SteeringEngine:
         policy: Policy = zone.policy
         profile = policy.profiles[service.name]
         location, network = self.geo.lookup(address) if profile.by_location and self.geo is not None else (None, None)
-        key = decision_key(policy, service, location, address, zone.origin.text, self.health.measurements)
+        # Where only the location decides, every client of one location shares the decision.
+        shared = (zone.origin.text, service.name, location) if not profile.by_address and not profile.by_load else None
+        key = self._decisions.get(shared) if shared is not None else None
+        if key is None:
+            key = decision_key(policy, service, location, address, zone.origin.text, self.health.measurements)
+            if shared is not None:
+                if len(self._decisions) >= SCOPE_CACHE_LIMIT:
+                    self._decisions.clear()
+                self._decisions[shared] = key
         scope = self._scope(zone, service, address, network) if with_scope else 0
         return key, scope
 

@@ -19,7 +19,7 @@ class BadNameError(ValueError):
 class Name:
     """An absolute domain name; immutable and hashable by its lower-cased wire form."""
 
-    __slots__ = ("_hash", "labels", "wire")
+    __slots__ = ("_hash", "_text", "labels", "wire")
 
     labels: tuple[bytes, ...]
     wire: bytes
@@ -35,6 +35,7 @@ class Name:
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "wire", wire)
         object.__setattr__(self, "_hash", hash(wire))
+        object.__setattr__(self, "_text", None)  # made on first use: most names are never printed
 
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Name is immutable")
@@ -74,9 +75,12 @@ class Name:
     @property
     def text(self) -> str:
         """Presentation form with a trailing dot."""
-        if not self.labels:
-            return "."
-        return ".".join(label.decode("ascii", "backslashreplace") for label in self.labels) + "."
+        text = self._text
+        if text is None:
+            labels = (label.decode("ascii", "backslashreplace") for label in self.labels)
+            text = ".".join(labels) + "." if self.labels else "."
+            object.__setattr__(self, "_text", text)
+        return text
 
     def is_subdomain_of(self, other: Name) -> bool:
         """True when self equals other or lies below it."""

@@ -29,7 +29,7 @@ class Ready:
     """The sections of one answer (one per rotation step), ready to follow any spelling of the question."""
 
     sections: tuple[bytes, ...]  # one per rotation step; empty: not to be compiled (chance decides)
-    counts: bytes  # ANCOUNT, NSCOUNT, ARCOUNT without our OPT
+    counts: bytes  # QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT without our OPT
     counts_opt: bytes  # the same with ARCOUNT + 1 for our OPT
     flags: int  # QR, AA and RCODE; the query's opcode, RD and CD are added per reply
     rcode: int
@@ -38,10 +38,7 @@ class Ready:
     pools: tuple[tuple[str, str, str], ...] = ()  # (zone, service, pool), for the counters
     rotates: bool = False  # a steered answer: each one takes a step of the round-robin order
     generation: int = 0  # the health view it was computed under (steered answers)
-
-    @property
-    def size(self) -> int:
-        return len(self.sections[0])
+    size: int = 0  # bytes of the sections (every rotation step has the same)
 
 
 @dataclass(slots=True)
@@ -51,6 +48,9 @@ class Steered:
     zone: Zone
     service: Service
     profile: ServiceProfile
+    # client subnet (the ECS option's data, or the source address) -> (decision epoch, health
+    # generation or -1, answer key, the ECS option to echo); shared by the names of one service
+    clients: dict[bytes, tuple[int, int, tuple, bytes]]
     answers: dict[tuple, Ready] = field(default_factory=dict)
 
 
@@ -67,13 +67,14 @@ def ready_from(answer: Answer, question: Question, generation: int = 0) -> Ready
     if replies[0][2] & (FLAG_TC >> 8):
         return None
     start = 12 + len(question.wire)
-    counts = replies[0][6:12]
-    ar = int.from_bytes(counts[4:6], "big") + 1
+    counts = replies[0][4:12]  # QDCOUNT (1) and the record counts
+    ar = int.from_bytes(counts[6:8], "big") + 1
     flags = FLAG_QR | (FLAG_AA if answer.authoritative else 0) | (answer.rcode & 0xF)
     return Ready(
-        tuple(reply[start:] for reply in replies), counts, counts[:4] + ar.to_bytes(2, "big"), flags,
+        tuple(reply[start:] for reply in replies), counts, counts[:6] + ar.to_bytes(2, "big"), flags,
         answer.rcode, answer.zone, response_identity(question, answer), answer.pools,
         rotates=answer.steered is not None and not answer.steered.servfail, generation=generation,
+        size=len(replies[0]) - start,
     )
 
 

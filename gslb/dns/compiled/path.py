@@ -20,7 +20,7 @@ import ipaddress
 from typing import Any
 
 from gslb.dns.compiled.entries import Ready, Steered, ready_from
-from gslb.dns.compiled.scan import Scanned, scan_query
+from gslb.dns.compiled.scan import ECS, ECS_SOURCE, KEY, Scanned, scan_query
 from gslb.dns.ratelimit import SEND, SLIP, RateLimiter
 from gslb.engine.answer import Answer
 from gslb.steering.engine import SteeringEngine
@@ -37,19 +37,22 @@ CLIENTS_LIMIT = 200_000  # client subnets remembered with their decision, per se
 ANSWERS_LIMIT = 10_000  # ready answers per steered name (decisions in use)
 QUERY_FLAGS = 0x7910  # opcode, RD and CD: copied from the query into the reply
 FLAG_TC = 0x0200
+ECS_CODE = b"\x00\x08"
+DO_SET, DO_CLEAR = b"\x80\x00", b"\x00\x00"  # the EDNS flags we send: DO echoed
 
 
 class CompiledPath:
     def __init__(self, steering: SteeringEngine, max_udp_size: int, nsid: bytes | None) -> None:
         self.steering = steering
         self.max_udp_size = max_udp_size
-        self._opt_head = b"\x00\x00\x29" + max_udp_size.to_bytes(2, "big") + b"\x00\x00"
+        self._opt_head = b"\x00\x00\x29" + max_udp_size.to_bytes(2, "big") + b"\x00\x00"  # OPT up to its flags
         self._nsid_option = (b"\x00\x03" + len(nsid).to_bytes(2, "big") + nsid) if nsid else b""
         self.names: dict[bytes, Ready | Steered] = {}
-        # Per (zone, service): client subnet (the ECS option's data, or the source address) ->
-        # (decision epoch, health generation or -1, answer key, ECS scope).
-        self.clients: dict[tuple[str, str], dict[bytes, tuple[int, int, tuple, int]]] = {}
+        # Per (zone, service): what decides each client's answer (see Steered.clients).
+        self.clients: dict[tuple[str, str], dict[bytes, tuple[int, int, tuple, bytes]]] = {}
         self.answered = 0  # queries answered here (the rest went to the general path)
+        self.missed: Scanned | None = None  # the last query's scan, when `answer` left it to the general path
+        self._rotate = steering.next_rotation  # the shared round-robin counter's next step
 
     def clear(self) -> None:
         """New zones: everything filed so far belongs to the old ones."""
@@ -58,89 +61,91 @@ class CompiledPath:
 
     # -- answering ------------------------------------------------------------------------
 
-    def answer(
-        self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None
-    ) -> Counted | Scanned | None:
-        """The reply and its counters; else the scan (for `learn`), or None for an unusual query."""
-        found = scan_query(data)
+    def answer(self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None) -> Counted | None:
+        """The reply and its counters, or None for the general path.
+
+        On None, `missed` holds the scan when the query was an ordinary one (the general path
+        then files what it answers with it), and None when it was not.
+        """
+        found = self.missed = scan_query(data)
         if found is None:
             return None
-        entry = self.names.get(found.key)
+        key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source = found
+        entry = self.names.get(key)
         if entry is None:
-            return found
-        scope = 0
+            return None
         if type(entry) is Steered:
-            steered = self._steered(entry, found, source)
-            if steered is None:
-                return found
-            ready, scope = steered
+            ready, ecs_option = self._steered(entry, ecs, ecs_source, source)
+            if ready is None:
+                return None
         else:
-            ready = entry
-        if not tcp:
-            limit = PLAIN_UDP_LIMIT if not found.edns else max(PLAIN_UDP_LIMIT, min(found.payload, self.max_udp_size))
+            ready = entry  # static: scope 0, so the option goes back exactly as it came
+            ecs_option = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs if ecs is not None else b""
+        if edns:
+            options = self._nsid_option + ecs_option if nsid else ecs_option
+            opt = self._opt_head + (DO_SET if do else DO_CLEAR) + len(options).to_bytes(2, "big") + options
+            limit = TCP_LIMIT if tcp else max(PLAIN_UDP_LIMIT, min(payload, self.max_udp_size))
         else:
-            limit = TCP_LIMIT
-        question = data[12:found.question_end]
-        opt = self._opt(found, scope) if found.edns else b""
-        if 12 + len(question) + ready.size + len(opt) > limit:
-            return found  # the general path fits it (or truncates)
-        sections = ready.sections
-        step = self.steering.next_rotation() if ready.rotates else 0
+            opt = b""
+            limit = TCP_LIMIT if tcp else PLAIN_UDP_LIMIT
+        if question_end + ready.size + len(opt) > limit:
+            return None  # the general path fits it (or truncates it)
+        step = self._rotate() if ready.rotates else 0
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
         if limiter is not None and (verdict := limiter.check(source, ready.identity)) != SEND:
+            self.missed = None  # answered here: nothing is left for the general path
             if verdict != SLIP:
-                return None, ready.zone, found.qtype, found.ecs is not None, ready.pools
+                return None, ready.zone, qtype, ecs is not None, ready.pools
             flags = FLAG_TC | 0x8000 | qflags | ready.rcode
             counts = b"\x00\x00\x00\x00\x00\x01" if opt else b"\x00\x00\x00\x00\x00\x00"
-            reply = data[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + counts + question + opt
-            return reply, ready.zone, found.qtype, found.ecs is not None, ready.pools
+            reply = data[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + counts + data[12:question_end] + opt
+            return reply, ready.zone, qtype, ecs is not None, ready.pools
         self.answered += 1
+        sections = ready.sections
         body = sections[step % len(sections)] if len(sections) > 1 else sections[0]
-        head = data[:2] + (ready.flags | qflags).to_bytes(2, "big") + b"\x00\x01"
-        reply = head + (ready.counts_opt if opt else ready.counts) + question + body + opt
-        return reply, ready.zone, found.qtype, found.ecs is not None, ready.pools
+        reply = (data[:2] + (ready.flags | qflags).to_bytes(2, "big") + (ready.counts_opt if opt else ready.counts)
+                 + data[12:question_end] + body + opt)
+        return reply, ready.zone, qtype, ecs is not None, ready.pools
 
-    def _steered(self, entry: Steered, found: Scanned, source: IPAddress) -> tuple[Ready, int] | None:
-        """The ready answer for this client and its scope, or None when the general path must answer."""
-        steering = self.steering
-        scope = 0
+    def _steered(
+        self, entry: Steered, ecs: bytes | None, ecs_source: int, source: IPAddress
+    ) -> tuple[Ready | None, bytes]:
+        """The ready answer for this client and the ECS option to echo; (None, b"") for the general path."""
         key: tuple = ()
         if entry.profile.by_client:
-            decided = self._decision(entry, found, source)
-            key, scope = decided[2], decided[3]
+            decided = self._decision(entry, ecs, ecs_source, source)
+            key = decided[2]
+        if ecs is not None and ecs_source and entry.profile.by_client:
+            ecs_option = decided[3]  # with the scope of this client's subnet
+        else:  # nothing the subnet decides: scope 0, so the option goes back exactly as it came
+            ecs_option = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs if ecs is not None else b""
         ready = entry.answers.get(key)
-        if ready is None or ready.generation != steering.health.generation or not ready.sections:
-            return None
-        return ready, scope
+        if ready is None or ready.generation != self.steering.health.generation or not ready.sections:
+            return None, b""
+        return ready, ecs_option
 
-    def _decision(self, entry: Steered, found: Scanned, source: IPAddress) -> tuple[int, int, tuple, int]:
-        """What decides this client's answer in the entry's service, remembered per client subnet."""
+    def _decision(
+        self, entry: Steered, ecs: bytes | None, ecs_source: int, source: IPAddress
+    ) -> tuple[int, int, tuple, bytes]:
+        """What decides this client's answer, and (for a subnet from ECS) the option to echo with
+        its scope, remembered per client subnet as the query states it."""
         steering = self.steering
-        by_ecs = found.ecs is not None and found.ecs_source > 0
-        subnet = found.ecs if by_ecs else source.packed
-        table = self.clients.get((entry.zone.origin.text, entry.service.name))
-        if table is None:
-            table = self.clients[(entry.zone.origin.text, entry.service.name)] = {}
+        by_ecs = ecs is not None and ecs_source > 0
+        subnet = ecs if by_ecs else source.packed
+        table = entry.clients
         generation = steering.health.generation if entry.profile.by_load else -1
         known = table.get(subnet)  # type: ignore[arg-type]
         if known is not None and known[0] == steering.decision_epoch and known[1] == generation:
             return known
-        address = _ecs_address(found.ecs) if by_ecs else source  # type: ignore[arg-type]
+        address = _ecs_address(ecs) if by_ecs else source  # type: ignore[arg-type]
         decision, scope = steering.client_decision(entry.zone, entry.service, address, by_ecs)
         key = (decision, client_bucket(address)) if entry.profile.sticky else decision
+        # The option as sent with our scope; kept only under the subnet that the option states.
+        echo = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs[:3] + bytes((scope,)) + ecs[4:] if by_ecs else b""
         if len(table) >= CLIENTS_LIMIT:
             table.clear()
-        known = table[subnet] = (steering.decision_epoch, generation, key, scope)  # type: ignore[index]
+        known = table[subnet] = (steering.decision_epoch, generation, key, echo)  # type: ignore[index]
         return known
-
-    def _opt(self, found: Scanned, scope: int) -> bytes:
-        """Our OPT for this query: payload, DO echoed, NSID when asked, ECS echoed with the scope."""
-        options = self._nsid_option if found.nsid else b""
-        ecs = found.ecs
-        if ecs is not None:
-            scope = scope if found.ecs_source else 0
-            options += b"\x00\x08" + len(ecs).to_bytes(2, "big") + ecs[:3] + bytes((scope,)) + ecs[4:]
-        return self._opt_head + (b"\x80\x00" if found.do else b"\x00\x00") + len(options).to_bytes(2, "big") + options
 
     # -- learning from the general path ----------------------------------------------------
 
@@ -155,20 +160,22 @@ class CompiledPath:
         steered = answer.steered
         if steered is None:
             if answer.variants == 1 and not answer.by_client:
-                self._file(found.key, ready_from(answer, question))
+                self._file(found[KEY], ready_from(answer, question))
             return
         if answer.trim_index not in (0, None) or len(answer.answer) > 1 or answer.additional:
             return  # a CNAME chain before the steered name, or glue: unusual, left general
-        entry = self.names.get(found.key)
+        entry = self.names.get(found[KEY])
         if type(entry) is not Steered:
             zone = zones.find(question.name)
             if zone is None or zone.policy is None:
                 return
             service = zone.policy.services[steered.service]
-            entry = Steered(zone, service, zone.policy.profiles[service.name])
-            if not self._file(found.key, entry):
+            clients = self.clients.setdefault((zone.origin.text, service.name), {})
+            entry = Steered(zone, service, zone.policy.profiles[service.name], clients)
+            if not self._file(found[KEY], entry):
                 return
-        key: tuple = self._decision(entry, found, source)[2] if entry.profile.by_client else ()
+        by_client = entry.profile.by_client
+        key: tuple = self._decision(entry, found[ECS], found[ECS_SOURCE], source)[2] if by_client else ()
         ready = ready_from(answer, question, self.steering.health.generation)
         if ready is not None:
             if len(entry.answers) >= ANSWERS_LIMIT:
