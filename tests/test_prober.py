@@ -22,15 +22,8 @@ from gslb.checks.spec import CheckSpec
 from gslb.checks.target import Target, TargetError
 from gslb.prober.command import register
 from gslb.prober.config import ProberConfig, ProberConfigError, load_prober_config, parse_prober_config
-from gslb.prober.engine import (
-    Endpoint,
-    FunctionSink,
-    FunctionSource,
-    HttpServerClient,
-    Prober,
-    ReportSink,
-    TargetSource,
-)
+from gslb.prober.engine import Prober
+from gslb.prober.server_link import FunctionSink, FunctionSource, HttpServerClient, ReportSink, ServerLink, TargetSource
 
 T = TypeVar("T")
 TOKEN = "s3cret-token"
@@ -230,7 +223,7 @@ def test_one_server_down_does_not_stop_reports_to_the_other_and_it_resumes() -> 
             assert backend.hits["/a"] >= 1
 
             await b.stop()
-            stats_b = prober.stats.endpoints[b.url]
+            stats_b = prober.stats.links[b.url]
             await wait_until(lambda: stats_b.reachable is False, "b marked unreachable")
             count_a = len(a.reports)
             await wait_until(lambda: len(a.reports) >= count_a + 3, "a keeps getting reports while b is down")
@@ -274,7 +267,7 @@ def test_a_hanging_server_delays_nobody_else() -> None:
             await wait_until(lambda: good.results("a"), "reports to the good server")
             good.targets.append(http_target("b", backend.port, "/b"))
             await wait_until(lambda: good.results("b"), "a new target on the good server, while the other hangs")
-            assert prober.stats.endpoints[hanging_url].fetches == 0
+            assert prober.stats.links[hanging_url].fetches == 0
         finally:
             await stop_prober(prober, task)
             for writer in writers:
@@ -394,7 +387,7 @@ def test_wrong_token_is_a_logged_failure_not_a_crash() -> None:
         prober = http_prober([server], token="wrong")
         task = asyncio.create_task(prober.run())
         try:
-            stats = prober.stats.endpoints[server.url]
+            stats = prober.stats.links[server.url]
             await wait_until(lambda: stats.fetch_failures >= 2, "repeated fetch failures")
             assert stats.reachable is False and "401" in (stats.last_error or "")
             assert prober.probed_targets() == [] and server.unauthorized >= 2 and not task.done()
@@ -438,7 +431,7 @@ def test_embedded_use_with_in_process_source_and_sink() -> None:
         source = FunctionSource(lambda: list(targets))  # a sync callable is fine
         sink = FunctionSink(reports.append)
         assert isinstance(source, TargetSource) and isinstance(sink, ReportSink)
-        prober = Prober("local", [Endpoint("local", source, sink)], location=(37.57, 126.98), refresh=60, **FAST)
+        prober = Prober("local", [ServerLink("local", source, sink)], location=(37.57, 126.98), refresh=60, **FAST)
         task = asyncio.create_task(prober.run())
 
         def latest(target_id: str) -> dict[str, Any] | None:
@@ -477,13 +470,13 @@ def test_periodic_full_resend_reaches_a_server_that_forgot_everything() -> None:
         reports: list[dict[str, Any]] = []
         check = CheckSpec(type="none", interval=600)  # probed once in the test's lifetime
         source = FunctionSource(lambda: [Target("t", "127.0.0.1", check)])
-        endpoints = [Endpoint("s", source, FunctionSink(reports.append))]
-        prober = Prober("p", endpoints, refresh=60, rng=LowestRandom(), **FAST)
+        links = [ServerLink("s", source, FunctionSink(reports.append))]
+        prober = Prober("p", links, refresh=60, rng=LowestRandom(), **FAST)
         task = asyncio.create_task(prober.run())
         try:
             await wait_until(lambda: len(reports) >= 3, "the verdict is re-sent every resend_interval")
             assert {r["results"][0]["time"] for r in reports} == {reports[0]["results"][0]["time"]}
-            assert prober.stats.probes == 1 and prober.stats.endpoints["s"].full_resends >= 2
+            assert prober.stats.probes == 1 and prober.stats.links["s"].full_resends >= 2
         finally:
             await stop_prober(prober, task)
 
