@@ -20,17 +20,11 @@ from aiohttp import web
 
 from gslb.checks.spec import CheckSpec
 from gslb.checks.target import Target, TargetError
+from gslb.common.problems import ProblemsError
 from gslb.prober.command import register
-from gslb.prober.config import ProberConfig, ProberConfigError, load_prober_config, parse_prober_config
-from gslb.prober.engine import (
-    Endpoint,
-    FunctionSink,
-    FunctionSource,
-    HttpServerClient,
-    Prober,
-    ReportSink,
-    TargetSource,
-)
+from gslb.prober.config import ProberConfig, ProberConfigError, load_prober_config
+from gslb.prober.engine import Prober
+from gslb.prober.server_link import FunctionSink, FunctionSource, HttpServerClient, ReportSink, ServerLink, TargetSource
 
 T = TypeVar("T")
 TOKEN = "s3cret-token"
@@ -230,7 +224,7 @@ def test_one_server_down_does_not_stop_reports_to_the_other_and_it_resumes() -> 
             assert backend.hits["/a"] >= 1
 
             await b.stop()
-            stats_b = prober.stats.endpoints[b.url]
+            stats_b = prober.stats.links[b.url]
             await wait_until(lambda: stats_b.reachable is False, "b marked unreachable")
             count_a = len(a.reports)
             await wait_until(lambda: len(a.reports) >= count_a + 3, "a keeps getting reports while b is down")
@@ -274,7 +268,7 @@ def test_a_hanging_server_delays_nobody_else() -> None:
             await wait_until(lambda: good.results("a"), "reports to the good server")
             good.targets.append(http_target("b", backend.port, "/b"))
             await wait_until(lambda: good.results("b"), "a new target on the good server, while the other hangs")
-            assert prober.stats.endpoints[hanging_url].fetches == 0
+            assert prober.stats.links[hanging_url].fetches == 0
         finally:
             await stop_prober(prober, task)
             for writer in writers:
@@ -394,7 +388,7 @@ def test_wrong_token_is_a_logged_failure_not_a_crash() -> None:
         prober = http_prober([server], token="wrong")
         task = asyncio.create_task(prober.run())
         try:
-            stats = prober.stats.endpoints[server.url]
+            stats = prober.stats.links[server.url]
             await wait_until(lambda: stats.fetch_failures >= 2, "repeated fetch failures")
             assert stats.reachable is False and "401" in (stats.last_error or "")
             assert prober.probed_targets() == [] and server.unauthorized >= 2 and not task.done()
@@ -438,7 +432,7 @@ def test_embedded_use_with_in_process_source_and_sink() -> None:
         source = FunctionSource(lambda: list(targets))  # a sync callable is fine
         sink = FunctionSink(reports.append)
         assert isinstance(source, TargetSource) and isinstance(sink, ReportSink)
-        prober = Prober("local", [Endpoint("local", source, sink)], location=(37.57, 126.98), refresh=60, **FAST)
+        prober = Prober("local", [ServerLink("local", source, sink)], location=(37.57, 126.98), refresh=60, **FAST)
         task = asyncio.create_task(prober.run())
 
         def latest(target_id: str) -> dict[str, Any] | None:
@@ -477,13 +471,13 @@ def test_periodic_full_resend_reaches_a_server_that_forgot_everything() -> None:
         reports: list[dict[str, Any]] = []
         check = CheckSpec(type="none", interval=600)  # probed once in the test's lifetime
         source = FunctionSource(lambda: [Target("t", "127.0.0.1", check)])
-        endpoints = [Endpoint("s", source, FunctionSink(reports.append))]
-        prober = Prober("p", endpoints, refresh=60, rng=LowestRandom(), **FAST)
+        links = [ServerLink("s", source, FunctionSink(reports.append))]
+        prober = Prober("p", links, refresh=60, rng=LowestRandom(), **FAST)
         task = asyncio.create_task(prober.run())
         try:
             await wait_until(lambda: len(reports) >= 3, "the verdict is re-sent every resend_interval")
             assert {r["results"][0]["time"] for r in reports} == {reports[0]["results"][0]["time"]}
-            assert prober.stats.probes == 1 and prober.stats.endpoints["s"].full_resends >= 2
+            assert prober.stats.probes == 1 and prober.stats.links["s"].full_resends >= 2
         finally:
             await stop_prober(prober, task)
 
@@ -529,54 +523,114 @@ def test_config_loads_every_field_and_reads_a_relative_token_file(tmp_path: Path
         datacenter="seoul", location=(37.57, 126.98), refresh=120.0, concurrency=50, token_file="token",
     )  # fmt: skip
     assert "from-file" not in repr(config)
-    defaults = parse_prober_config({"name": "p", "servers": ["http://127.0.0.1:1"]}, env={"GSLB_TOKEN": "t"})
+    path.write_text("name: p\nservers: ['http://127.0.0.1:1']\n")
+    defaults = load_prober_config(path, env={"GSLB_TOKEN": "t"})
     assert (defaults.refresh, defaults.concurrency, defaults.datacenter, defaults.location) == (30.0, 100, None, None)
+    assert (defaults.token, defaults.token_file) == ("t", None)
+
+
+def test_datacenter_no_stays_the_text_no(tmp_path: Path) -> None:
+    """YAML 1.1 would read NO (Norway) as false; prober.yaml is read with the narrow typing of every other file."""
+    path = write_config(tmp_path, "name: p\ndatacenter: NO\nservers: ['http://127.0.0.1:1']\n")
+    assert load_prober_config(path, env={"GSLB_TOKEN": "t"}).datacenter == "NO"
 
 
 def test_gslb_token_env_overrides_the_file(tmp_path: Path) -> None:
     path = write_config(tmp_path, 'name: p\nservers: ["http://127.0.0.1:1"]\ntoken_file: /nonexistent/token\n')
     assert load_prober_config(path, env={"GSLB_TOKEN": "from-env"}).token == "from-env"
-    with pytest.raises(ProberConfigError, match=r"prober.yaml: token_file: /nonexistent/token: No such file"):
+    with pytest.raises(ProberConfigError, match=r"prober.yaml:3: token_file: /nonexistent/token: No such file"):
+        load_prober_config(path, env={})
+
+
+def test_an_empty_token_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("  \n")
+    path = write_config(tmp_path, "name: p\nservers: ['http://127.0.0.1:1']\ntoken_file: token\n")
+    with pytest.raises(ProberConfigError, match=r"prober.yaml:3: token_file: .*token is empty"):
         load_prober_config(path, env={})
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "file: empty"),
-        ("- a\n", "file: expected a mapping"),
-        ("name: [\n", "yaml: "),
-        ("servers: ['http://127.0.0.1:1']\n", "name: None is not a prober name"),
-        ("name: 'bad name'\nservers: ['http://127.0.0.1:1']\n", "name: 'bad name' is not a prober name"),
-        ("name: p\n", "servers: required"),
-        ("name: p\nservers: []\n", "servers: required"),
-        ("name: p\nservers: ['ftp://127.0.0.1']\n", "servers[0]: 'ftp://127.0.0.1' is not an http(s) URL"),
-        ("name: p\nservers: ['http://127.0.0.1:1', 'http://127.0.0.1:1/']\n",
-         "servers[1]: 'http://127.0.0.1:1/' is listed twice"),
+        ("", "1: name: required"),
+        ("- a\n", "1: the prober config must be a mapping"),
+        ("name: [\n", "2: YAML syntax: "),
+        ("servers: ['http://127.0.0.1:1']\n", "1: name: required"),
+        ("name:\nservers: ['http://127.0.0.1:1']\n", "1: name: required"),
+        ("name: 'bad name'\nservers: ['http://127.0.0.1:1']\n", "1: name: 'bad name' is not a prober name"),
+        ("name: p\n", "1: servers: required: a non-empty list of base URLs"),
+        ("name: p\nservers: []\n", "2: servers: '[]' is not a non-empty list of base URLs"),
+        ("name: p\nservers: nope\n", "2: servers: 'nope' is not a non-empty list of base URLs"),
+        ("name: p\nservers: ['ftp://127.0.0.1']\n",
+         "2: servers[0]: 'ftp://127.0.0.1' is not an http(s) URL with a host"),
+        ("name: p\nservers:\n  - http://127.0.0.1:1\n  - http://127.0.0.1:1/\n",
+         "4: servers[1]: 'http://127.0.0.1:1/' is listed twice"),
         ("name: p\nservers: ['http://u:pw@127.0.0.1:1']\n",
-         "servers[0]: 'http://u:pw@127.0.0.1:1' carries credentials"),
-        ("name: p\nservers: [42]\n", "servers[0]: 42 is not a URL"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nrefresh: soon\n", "refresh: 'soon' is not a duration"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nrefresh: 0\n", "refresh: must be more than zero"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nconcurrency: 0\n", "concurrency: 0 is not a whole number"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nconcurrency: yes\n", "concurrency: True is not a whole number"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nlocation: [91, 0]\n", "location: latitude 91 is outside"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nlocation: [1]\n", "location: [1] is not [latitude, longitude]"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\ndatacenter: ''\n", "datacenter: '' is not a datacenter name"),
-        ("name: p\nservers: ['http://127.0.0.1:1']\nregion: x\n", "region: unknown field"),
+         "2: servers[0]: 'http://u:pw@127.0.0.1:1' carries credentials"),
+        ("name: p\nservers: ['http://127.0.0.1:1/?x=1']\n",
+         "2: servers[0]: 'http://127.0.0.1:1/?x=1' must not have a query or fragment"),
+        ("name: p\nservers: [42]\n", "2: servers[0]: '42' is not a URL"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nrefresh: soon\n", "3: refresh: 'soon' is not a duration"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nrefresh: 0\n", "3: refresh: '0' must be longer than 0"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nconcurrency: 0\n",
+         "3: concurrency: '0' is not a whole number from 1 to 10000"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nconcurrency: yes\n",
+         "3: concurrency: 'yes' is not a whole number"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nlocation: [91, 0]\n", "3: location: latitude 91 is out of range"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nlocation: [1]\n",
+         "3: location: '[1]' is not [latitude, longitude]"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\ndatacenter: ''\n", "3: datacenter: '' is not a datacenter name"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\ndatacenter: 'two words'\n",
+         "3: datacenter: 'two words' is not a datacenter name"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\ntoken_file: ''\n", "3: token_file: '' is not a path"),
+        ("name: p\nservers: ['http://127.0.0.1:1']\nregion: x\n", "3: region: unknown key (expected one of: name,"),
     ],
 )  # fmt: skip
-def test_config_errors_read_file_field_message(tmp_path: Path, text: str, message: str) -> None:
+def test_config_errors_read_file_line_field_message(tmp_path: Path, text: str, message: str) -> None:
     path = write_config(tmp_path, text)
     with pytest.raises(ProberConfigError) as info:
         load_prober_config(path, env={"GSLB_TOKEN": "t"})
-    assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
+    assert str(info.value).startswith(f"{path}:{message}"), str(info.value)
+
+
+def test_every_mistake_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        """\
+        name: 'bad name'
+        datacenter: ''
+        servers:
+          - http://127.0.0.1:1
+          - ftp://127.0.0.1
+          - http://127.0.0.1:1/
+        refresh: soon
+        concurrency: 0
+        colour: blue
+        """,
+    )
+    with pytest.raises(ProberConfigError) as info:
+        load_prober_config(path, env={})
+    assert isinstance(info.value, ProblemsError)  # the same error type as every other file's reader
+    found = [(p.line, p.field) for p in info.value.problems]
+    # In line order; a missing key (token_file) is reported at the top of its mapping.
+    assert found == [
+        (1, "name"), (1, "token_file"), (2, "datacenter"), (5, "servers[1]"), (6, "servers[2]"), (7, "refresh"),
+        (8, "concurrency"), (9, "colour"),
+    ], str(info.value)  # fmt: skip
+    assert {p.file for p in info.value.problems} == {str(path)}
+    first = str(info.value).splitlines()[0]
+    assert first == f"{path}:1: name: 'bad name' is not a prober name (letters, digits, '.', '_', '-'; at most 63)"
 
 
 def test_config_without_any_token_is_an_error(tmp_path: Path) -> None:
     path = write_config(tmp_path, "name: p\nservers: ['http://127.0.0.1:1']\n")
-    with pytest.raises(ProberConfigError, match="token_file: required \\(or set GSLB_TOKEN\\)"):
+    with pytest.raises(ProberConfigError, match=r"prober.yaml:1: token_file: required \(or set GSLB_TOKEN\)"):
         load_prober_config(path, env={})
+
+
+def test_an_unreadable_config_is_one_clear_problem(tmp_path: Path) -> None:
+    with pytest.raises(ProberConfigError, match=r"missing.yaml: cannot read: No such file"):
+        load_prober_config(tmp_path / "missing.yaml", env={"GSLB_TOKEN": "t"})
 
 
 # -- the command -------------------------------------------------------------------------------------
@@ -589,11 +643,18 @@ def build_cli() -> argparse.ArgumentParser:
     return parser
 
 
-def test_command_exits_2_on_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_config(tmp_path, "name: p\nservers: nope\n")
+def test_command_exits_2_on_a_bad_config_and_prints_every_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GSLB_TOKEN", raising=False)
+    path = write_config(tmp_path, "name: p\nservers: nope\nrefresh: soon\n")
     args = build_cli().parse_args(["prober", "-c", str(path)])
     assert args.func(args) == 2
-    assert f"{path}: servers: required" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:1: token_file: required (or set GSLB_TOKEN)",
+        f"{path}:2: servers: 'nope' is not a non-empty list of base URLs such as http://127.0.0.1:8053",
+        f"{path}:3: refresh: 'soon' is not a duration (expected e.g. 500ms, 30s, 2m, 1h)",
+    ]
 
 
 def test_command_exits_2_without_a_config(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

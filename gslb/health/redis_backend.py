@@ -17,10 +17,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import secrets
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from gslb.common.backoff import Backoff
 from gslb.common.tasks import cancel_and_wait
 from gslb.config.load import redacted_url
 from gslb.health.backend import BackendHost, BackendUnavailable, HealthBackend
@@ -38,10 +37,7 @@ from gslb.health.records import ProberInfo, Verdict
 from gslb.health.redis_codec import (
     CodecError,
     Message,
-    decode_entry,
-    decode_override,
-    decode_prober,
-    decode_verdict,
+    decode_state,
     encode_entry,
     encode_override,
     encode_prober,
@@ -51,7 +47,6 @@ from gslb.health.redis_codec import (
     override_field,
     override_message_body,
     parse_message,
-    split_verdict_field,
     verdict_field,
     verdicts_message,
 )
@@ -139,7 +134,7 @@ class RedisBackend(HealthBackend):
         await cancel_and_wait(task)
 
     async def _run(self) -> None:
-        delay = BACKOFF_FIRST
+        backoff = Backoff(BACKOFF_FIRST, BACKOFF_CAP)
         while True:
             try:
                 await self._session()
@@ -147,15 +142,14 @@ class RedisBackend(HealthBackend):
                 raise
             except (RedisError, OSError, TimeoutError, BackendUnavailable, ValueError) as exc:
                 if self._lost(exc):
-                    delay = BACKOFF_FIRST  # a fresh outage: try again soon
+                    backoff.reset()  # a fresh outage: try again soon
             except Exception as exc:  # a bug must not end sharing for good: log it and start again
                 log.exception("health backend session failed")
                 if self._lost(exc):
-                    delay = BACKOFF_FIRST
+                    backoff.reset()
             finally:
                 await self._close()
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, BACKOFF_CAP)
+            await asyncio.sleep(backoff.next_delay())
 
     def _lost(self, exc: BaseException) -> bool:
         """Note the failure; True when the backend was connected until now."""
@@ -270,7 +264,7 @@ class RedisBackend(HealthBackend):
                 seq_text, *stored = await asyncio.wait_for(pipe.execute(), IO_TIMEOUT * 2)
             seq = int(seq_text or 0)
             # Decoding tens of thousands of entries takes a while: off the loop, so queries go on.
-            state = await asyncio.to_thread(_decode_state, *stored, monitor.clock())
+            state = await asyncio.to_thread(decode_state, *stored, monitor.clock())
             if not live or seq >= self._applied.value:
                 break
         else:
@@ -411,43 +405,3 @@ class RedisBackend(HealthBackend):
             # the next load puts this copy back in line with Redis anyway.
             self._monitor().overrides.apply(key, override, [entry])
 
-
-@dataclass
-class _State:
-    verdicts: list[tuple[str, str, Verdict]] = field(default_factory=list)
-    probers: dict[str, ProberInfo] = field(default_factory=dict)
-    overrides: list[Override] = field(default_factory=list)
-    expired: list[Override] = field(default_factory=list)
-    audit: list[dict[str, Any]] = field(default_factory=list)
-    bad: int = 0
-
-
-def _decode_state(verdicts: dict[str, str], probers: dict[str, str], overrides: dict[str, str],
-                  audit: list[str], now: float) -> _State:
-    """What a full load read, decoded; entries this version cannot read are counted and skipped."""
-    state = _State()
-    for field_name, text in verdicts.items():
-        try:
-            target, prober = split_verdict_field(field_name)
-            state.verdicts.append((target, prober, decode_verdict(text)))
-        except CodecError:
-            state.bad += 1
-    for name, text in probers.items():
-        try:
-            state.probers[name] = decode_prober(text)
-        except CodecError:
-            state.bad += 1
-    for text in overrides.values():
-        try:
-            override = decode_override(text)
-        except CodecError:
-            state.bad += 1
-            continue
-        expired = override.expires is not None and override.expires <= now
-        (state.expired if expired else state.overrides).append(override)
-    for text in audit:
-        try:
-            state.audit.append(decode_entry(text))
-        except CodecError:
-            state.bad += 1
-    return state

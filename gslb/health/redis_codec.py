@@ -8,7 +8,7 @@ exactly; Lua never re-encodes them (its JSON encoder would round them to 14 digi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gslb.health.overrides import Override, OverrideKey
@@ -186,6 +186,52 @@ def message_override(body: dict[str, Any]) -> tuple[OverrideKey, Override | None
         raise CodecError(f"override message: {exc}") from None
     audit = [entry for entry in body.get("audit", []) if isinstance(entry, dict)]
     return key, override, audit
+
+
+# -- a full load: everything read at (re)connection, decoded in one go ----------------------
+
+
+@dataclass
+class LoadedState:
+    """The shared state as a full load read it; `bad` counts entries this version cannot read."""
+
+    verdicts: list[tuple[str, str, Verdict]] = field(default_factory=list)
+    probers: dict[str, ProberInfo] = field(default_factory=dict)
+    overrides: list[Override] = field(default_factory=list)
+    expired: list[Override] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    bad: int = 0
+
+
+def decode_state(verdicts: dict[str, str], probers: dict[str, str], overrides: dict[str, str],
+                 audit: list[str], now: float) -> LoadedState:
+    """What a full load read, decoded; entries this version cannot read are counted and skipped."""
+    state = LoadedState()
+    for field_name, text in verdicts.items():
+        try:
+            target, prober = split_verdict_field(field_name)
+            state.verdicts.append((target, prober, decode_verdict(text)))
+        except CodecError:
+            state.bad += 1
+    for name, text in probers.items():
+        try:
+            state.probers[name] = decode_prober(text)
+        except CodecError:
+            state.bad += 1
+    for text in overrides.values():
+        try:
+            override = decode_override(text)
+        except CodecError:
+            state.bad += 1
+            continue
+        expired = override.expires is not None and override.expires <= now
+        (state.expired if expired else state.overrides).append(override)
+    for text in audit:
+        try:
+            state.audit.append(decode_entry(text))
+        except CodecError:
+            state.bad += 1
+    return state
 
 
 def _object(text: str, what: str) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         config = load_prober_config(path)
     except ProberConfigError as exc:
-        print(exc, file=sys.stderr)
+        for problem in exc.problems:  # every mistake at once, one line each, so one edit fixes them all
+            print(problem, file=sys.stderr)
         return EXIT_BAD_CONFIG
     _setup_logging(getattr(args, "log_level", "INFO"))
     try:

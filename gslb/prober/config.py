@@ -1,200 +1,168 @@
 """``prober.yaml``: who a remote prober is, where it stands and which servers it works for.
 
-Validation is strict and complete before anything starts, so a typo is a clear message at start-up
-(``prober.yaml: servers[1]: 'ftp://x' is not an http(s) URL``), not a prober that quietly does less.
+Read like every other YAML file of gslb (``gslb.common.settings``): typing is narrow, so
+``datacenter: NO`` stays the text "NO", and every mistake in the file is reported at once, each
+as ``file:line: field: message`` (``prober.yaml:4: servers[1]: 'ftp://x' is not an http(s) URL
+with a host``), before anything starts: a typo is a clear message, not a prober that quietly
+does less. The token is resolved after reading: ``GSLB_TOKEN`` wins, else ``token_file``.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-import yaml
 from yarl import URL
 
-from gslb.common.durations import parse_duration
+from gslb.common.problems import Problems, ProblemsError
+from gslb.common.settings import (
+    Section,
+    Setting,
+    SettingsReader,
+    coordinates,
+    duration,
+    path_text,
+    read_document,
+    whole,
+)
+from gslb.common.yamldoc import YList, YMap
 
-__all__ = [
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_REFRESH",
-    "TOKEN_ENV",
-    "ProberConfig",
-    "ProberConfigError",
-    "load_prober_config",
-    "parse_prober_config",
-]
+__all__ = ["MAX_CONCURRENCY", "SETTINGS", "TOKEN_ENV", "ProberConfig", "ProberConfigError", "load_prober_config"]
 
 TOKEN_ENV = "GSLB_TOKEN"
-DEFAULT_REFRESH = 30.0
-DEFAULT_CONCURRENCY = 100
 MAX_CONCURRENCY = 10_000
-
-_FIELDS = frozenset({"name", "datacenter", "location", "servers", "token_file", "refresh", "concurrency"})
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_SERVERS_EXAMPLE = "a non-empty list of base URLs such as http://127.0.0.1:8053"
 
 
-class ProberConfigError(ValueError):
-    """The prober config is unusable; the message reads ``file: field: message``."""
-
-    def __init__(self, file: str, field_name: str, message: str) -> None:
-        super().__init__(f"{file}: {field_name}: {message}")
-        self.file = file
-        self.field = field_name
-        self.message = message
-
-
-# Builds the error for a field; the caller raises it (so the raise is visible where it happens).
-_Fail = Callable[[str, str], ProberConfigError]
+class ProberConfigError(ProblemsError):
+    """The prober config was rejected; every problem reads ``file:line: field: message``."""
 
 
 @dataclass(frozen=True)
 class ProberConfig:
-    """A validated prober config, with the token already resolved (env first, then ``token_file``)."""
+    """A validated prober config, with the token already resolved (env first, then ``token_file``).
 
-    name: str
-    servers: tuple[str, ...]
-    token: str = field(repr=False)
+    The defaults here are the only ones. ``name``, ``servers`` and ``token`` are required: their
+    empty defaults only let the reader build a config from whatever the file holds, and
+    ``load_prober_config`` reports them missing rather than return them empty.
+    """
+
+    name: str = ""
+    servers: tuple[str, ...] = ()
+    token: str = field(default="", repr=False)
     datacenter: str | None = None
     location: tuple[float, float] | None = None
-    refresh: float = DEFAULT_REFRESH
-    concurrency: int = DEFAULT_CONCURRENCY
+    refresh: float = 30.0
+    concurrency: int = 100
     token_file: str | None = None
 
 
-def load_prober_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> ProberConfig:
-    """Read and validate ``path``; a relative ``token_file`` is relative to the config's directory."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProberConfigError(file, "file", exc.strerror or str(exc)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProberConfigError(file, "yaml", str(exc).replace("\n", " ")) from None
-    return parse_prober_config(data, file=file, base_dir=Path(path).parent, env=env)
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise ValueError(f"'{value}' is not a prober name (letters, digits, '.', '_', '-'; at most 63)")
+    return value
 
 
-def parse_prober_config(
-    data: object,
-    *,
-    file: str = "prober.yaml",
-    base_dir: Path | None = None,
-    env: Mapping[str, str] | None = None,
-) -> ProberConfig:
-    """Validate an already-parsed config mapping (``load_prober_config`` minus the file reading)."""
-    env = os.environ if env is None else env
-
-    def fail(field_name: str, message: str) -> ProberConfigError:
-        return ProberConfigError(file, field_name, message)
-
-    if data is None:
-        raise fail("file", "empty; expected a mapping with at least name, servers and a token")
-    if not isinstance(data, Mapping):
-        raise fail("file", f"expected a mapping, got {type(data).__name__}")
-    for key in data:
-        if key not in _FIELDS:
-            raise fail(str(key), f"unknown field (known: {', '.join(sorted(_FIELDS))})")
-
-    name = data.get("name")
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise fail("name", f"{name!r} is not a prober name (letters, digits, '.', '_', '-'; required)")
-
-    datacenter = data.get("datacenter")
-    if datacenter is not None and (
-        not isinstance(datacenter, str) or not datacenter or any(c.isspace() for c in datacenter)
-    ):
-        raise fail("datacenter", f"{datacenter!r} is not a datacenter name")
-
-    location = _location(data.get("location"), fail)
-    servers = _servers(data.get("servers"), fail)
-    token_file = data.get("token_file")
-    if token_file is not None and (not isinstance(token_file, str) or not token_file):
-        raise fail("token_file", f"{token_file!r} is not a path")
-    token = _token(token_file, base_dir, env, fail)
-
-    refresh = DEFAULT_REFRESH
-    if "refresh" in data:
-        try:
-            refresh = parse_duration(data["refresh"])
-        except ValueError as exc:
-            raise fail("refresh", str(exc)) from None
-        if refresh <= 0:
-            raise fail("refresh", "must be more than zero")
-
-    concurrency = data.get("concurrency", DEFAULT_CONCURRENCY)
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise fail("concurrency", f"{concurrency!r} is not a whole number from 1 to {MAX_CONCURRENCY}")
-
-    return ProberConfig(
-        name=name,
-        servers=servers,
-        token=token,
-        datacenter=datacenter,
-        location=location,
-        refresh=refresh,
-        concurrency=concurrency,
-        token_file=token_file,
-    )
+def _datacenter(value: Any) -> str:
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise ValueError(f"'{value}' is not a datacenter name")
+    return value
 
 
-def _location(value: object, fail: _Fail) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        raise fail("location", f"{value!r} is not [latitude, longitude]")
-    coords: list[float] = []
-    for part, limit, label in zip(value, (90.0, 180.0), ("latitude", "longitude"), strict=True):
-        if not isinstance(part, int | float) or isinstance(part, bool) or not math.isfinite(part):
-            raise fail("location", f"{label} {part!r} is not a number")
-        if not -limit <= part <= limit:
-            raise fail("location", f"{label} {part!r} is outside [-{limit:g}, {limit:g}]")
-        coords.append(float(part))
-    return (coords[0], coords[1])
-
-
-def _servers(value: object, fail: _Fail) -> tuple[str, ...]:
+def _server_list(value: Any) -> tuple[Any, ...]:
+    """Only the shape: each URL is checked afterwards, at its own line (see ``_checked_servers``)."""
     if not isinstance(value, list) or not value:
-        raise fail("servers", "required: a non-empty list of base URLs such as http://127.0.0.1:8053")
+        raise ValueError(f"'{value}' is not {_SERVERS_EXAMPLE}")
+    return tuple(value)
+
+
+# The keys of prober.yaml, in the order the docs and the messages list them.
+SETTINGS = Section(ProberConfig, {
+    "name": Setting(_name),
+    "datacenter": Setting(_datacenter),
+    "location": Setting(coordinates),
+    "servers": Setting(_server_list),
+    "token_file": Setting(path_text),
+    "refresh": Setting(duration),
+    "concurrency": Setting(whole(1, MAX_CONCURRENCY)),
+})
+
+
+def load_prober_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> ProberConfig:
+    """Read and check ``path``; raises ProberConfigError listing every problem found.
+
+    A relative ``token_file`` is relative to the config's folder; ``env`` (default: the process
+    environment) is where ``GSLB_TOKEN`` is looked up.
+    """
+    file = Path(path)
+    doc, problems = read_document(file, ProberConfigError, "the prober config")
+    reader = SettingsReader(file, problems)
+    config: ProberConfig = reader.read(doc, SETTINGS)
+    for key in ("name", "servers"):
+        if doc.get(key) is None:
+            message = f"required: {_SERVERS_EXAMPLE}" if key == "servers" else "required"
+            problems.add(doc.line_of(key), key, message)
+    servers = doc.get("servers")
+    checked = _checked_servers(servers, problems) if config.servers and isinstance(servers, YList) else ()
+    token = _token(config, doc, reader, os.environ if env is None else env)
+    problems.raise_if_any(ProberConfigError)
+    return replace(config, servers=checked, token=token)
+
+
+def _server_url(item: Any) -> str:
+    """One base URL, without its trailing ``/``; raises ValueError saying what is wrong with it."""
+    if not isinstance(item, str):
+        raise ValueError(f"'{item}' is not a URL")
+    try:
+        url = URL(item)
+    except ValueError as exc:
+        raise ValueError(f"'{item}' is not a URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"'{item}' is not an http(s) URL with a host")
+    if url.user is not None or url.password is not None:
+        raise ValueError(f"'{item}' carries credentials; put the token in token_file or {TOKEN_ENV}")
+    if url.query_string or url.fragment:
+        raise ValueError(f"'{item}' must not have a query or fragment")
+    return item.rstrip("/")
+
+
+def _checked_servers(items: YList, problems: Problems) -> tuple[str, ...]:
+    """Every server URL checked, each problem at the URL's own line."""
     seen: list[str] = []
-    for i, item in enumerate(value):
-        where = f"servers[{i}]"
-        if not isinstance(item, str):
-            raise fail(where, f"{item!r} is not a URL")
+    for i, item in enumerate(items):
         try:
-            url = URL(item)
+            base = _server_url(item)
         except ValueError as exc:
-            raise fail(where, f"{item!r} is not a URL: {exc}") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise fail(where, f"{item!r} is not an http(s) URL with a host")
-        if url.user is not None or url.password is not None:
-            raise fail(where, f"{item!r} carries credentials; put the token in token_file or {TOKEN_ENV}")
-        if url.query_string or url.fragment:
-            raise fail(where, f"{item!r} must not have a query or fragment")
-        base = item.rstrip("/")
+            problems.add(items.line_of(i), f"servers[{i}]", str(exc))
+            continue
         if base in seen:
-            raise fail(where, f"{item!r} is listed twice")
+            problems.add(items.line_of(i), f"servers[{i}]", f"'{item}' is listed twice")
+            continue
         seen.append(base)
     return tuple(seen)
 
 
-def _token(token_file: str | None, base_dir: Path | None, env: Mapping[str, str], fail: _Fail) -> str:
+def _token(config: ProberConfig, doc: YMap, reader: SettingsReader, env: Mapping[str, str]) -> str:
+    """``GSLB_TOKEN`` if set (the file is then not read at all), else the token file's content."""
     from_env = env.get(TOKEN_ENV, "").strip()
     if from_env:
         return from_env
-    if token_file is None:
-        raise fail("token_file", f"required (or set {TOKEN_ENV})")
-    path = Path(token_file)
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    line = doc.line_of("token_file")
+    if config.token_file is None:
+        if doc.get("token_file") is None:  # a token_file that is there but unusable is reported already
+            reader.problems.add(line, "token_file", f"required (or set {TOKEN_ENV})")
+        return ""
+    path = reader.resolve(config.token_file)
     try:
         token = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise fail("token_file", f"{path}: {exc.strerror or exc}") from None
+        reader.problems.add(line, "token_file", f"{path}: {exc.strerror or exc}")
+        return ""
     if not token:
-        raise fail("token_file", f"{path} is empty")
+        reader.problems.add(line, "token_file", f"{path} is empty")
     return token

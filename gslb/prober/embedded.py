@@ -1,6 +1,6 @@
 """The prober run inside a server process (`health.local_prober: true`).
 
-The same engine as `gslb prober`, with the server as its only endpoint: targets come from a
+The same engine as `gslb prober`, with the server as its only `ServerLink`: targets come from a
 callable and reports go to one, with no HTTP in between. The server never imports this module;
 the `serve` command, which assembles the process, plugs it in as a background service.
 """
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gslb.checks.target import Target
-from gslb.prober.engine import Endpoint, FunctionSink, FunctionSource, Prober
+from gslb.prober.engine import Prober
+from gslb.prober.server_link import FunctionSink, FunctionSource, ServerLink
 
 log = logging.getLogger("gslb")
 
@@ -21,12 +22,12 @@ STOP_SECONDS = 10.0
 
 
 class EmbeddedProber:
-    """A `Prober` with one in-process endpoint, started and stopped with the server."""
+    """A `Prober` with one in-process server link, started and stopped with the server."""
 
     def __init__(self, name: str, targets: Callable[[], list[Target]], report: Callable[[dict[str, Any]], object],
                  refresh: float = 5.0) -> None:
-        endpoint = Endpoint("local", FunctionSource(targets), FunctionSink(report))
-        self.prober = Prober(name, [endpoint], refresh=refresh)
+        link = ServerLink("local", FunctionSource(targets), FunctionSink(report))
+        self.prober = Prober(name, [link], refresh=refresh)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -1,195 +1,38 @@
 """The prober engine: fetch targets, probe each distinct (address, check) on its own schedule, apply
 rise/fall, and push verdicts to every server, whether it runs as ``gslb prober`` or inside the server.
 
-Where targets come from and where reports go are pluggable (``TargetSource`` / ``ReportSink``): the
-standalone prober talks HTTP to ``/v1/targets`` and ``/v1/reports``; the server's embedded prober
-passes in-process objects. Each server is an ``Endpoint`` (one source and one sink): it is told only
-about the target ids it listed itself, and has its own push task, so a server that is down or slow
-delays nobody else.
+Each server is a ``ServerLink`` (``gslb.prober.server_link``): where its targets come from and where
+its verdicts go. It is told only about the target ids it listed itself, and has its own fetch loop
+and its own push task (``gslb.prober.reporting``), so a server that is down or slow delays nobody
+else. This module decides what to probe and when, and what each probe means.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import aiohttp
 
 from gslb.checks.spec import CheckSpec
-from gslb.checks.target import ProbeKey, Target, TargetError
+from gslb.checks.target import ProbeKey, Target
+from gslb.common.backoff import Backoff
 from gslb.prober.config import ProberConfig
-from gslb.prober.probes import ProbeResult, describe_error, make_probe_session, run_probe
+from gslb.prober.probes import ProbeResult, make_probe_session, run_probe
+from gslb.prober.reporting import LinkState, ReportPusher, ServerLinkStats, result_entry
 from gslb.prober.risefall import RiseFall
+from gslb.prober.server_link import HttpServerClient, ServerLink
 
-__all__ = [
-    "Endpoint",
-    "EndpointStats",
-    "FunctionSink",
-    "FunctionSource",
-    "HttpServerClient",
-    "Prober",
-    "ProberStats",
-    "ReportSink",
-    "ServerRequestError",
-    "TargetSource",
-]
+__all__ = ["Prober", "ProberStats"]
 
 log = logging.getLogger(__name__)
-
-
-MAX_RESULTS_PER_REPORT = 1000
-
-
-class ServerRequestError(Exception):
-    """A server could not be reached, refused us, or answered with something unusable."""
-
-
-@runtime_checkable
-class TargetSource(Protocol):
-    """Where a prober learns what to probe."""
-
-    async def fetch(self) -> list[Target]:
-        """The current target list; raise on failure (the previous list is then kept)."""
-        ...
-
-
-@runtime_checkable
-class ReportSink(Protocol):
-    """Where a prober's verdicts go."""
-
-    async def send(self, report: dict[str, Any]) -> None:
-        """Deliver one ``/v1/reports`` body; raise on failure (it is retried with backoff)."""
-        ...
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One server as the prober sees it: its targets come from ``source``, its verdicts go to ``sink``."""
-
-    name: str
-    source: TargetSource
-    sink: ReportSink
-
-
-class FunctionSource:
-    """A ``TargetSource`` over a plain callable (sync or async), for the server's embedded prober."""
-
-    def __init__(self, fn: Callable[[], Sequence[Target] | Awaitable[Sequence[Target]]]) -> None:
-        self._fn = fn
-
-    async def fetch(self) -> list[Target]:
-        result = self._fn()
-        if inspect.isawaitable(result):
-            result = await result
-        return list(result)
-
-
-class FunctionSink:
-    """A ``ReportSink`` over a plain callable (sync or async), for the server's embedded prober."""
-
-    def __init__(self, fn: Callable[[dict[str, Any]], object]) -> None:
-        self._fn = fn
-
-    async def send(self, report: dict[str, Any]) -> None:
-        result = self._fn(report)
-        if inspect.isawaitable(result):
-            await result
-
-
-class HttpServerClient:
-    """Both halves of a remote server: ``GET /v1/targets`` and ``POST /v1/reports`` with a bearer token.
-
-    Malformed entries in a target list are skipped (and logged) rather than failing the whole list:
-    a server newer than this prober may list checks it does not understand yet.
-    """
-
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
-        self.rejected_targets = 0
-        self._last_rejects: tuple[str, ...] = ()
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                headers={"Authorization": f"Bearer {self._token}", "User-Agent": "gslb-prober"},
-                trust_env=False,
-            )
-        return self._session
-
-    async def fetch(self) -> list[Target]:
-        url = f"{self.base_url}/v1/targets"
-        try:
-            async with self._client().get(url) as response:
-                if response.status != 200:
-                    raise ServerRequestError(f"GET /v1/targets: {_status_text(response.status)}")
-                body = await response.json(content_type=None)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise ServerRequestError(f"GET /v1/targets: {describe_error(exc)}") from exc
-        except ValueError as exc:
-            raise ServerRequestError(f"GET /v1/targets: body is not JSON: {exc}") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("targets"), list):
-            raise ServerRequestError('GET /v1/targets: body is not {"targets": [...]}')
-        targets: list[Target] = []
-        rejects: list[str] = []
-        for i, entry in enumerate(body["targets"]):
-            try:
-                targets.append(Target.from_json(entry))
-            except TargetError as exc:
-                rejects.append(f"targets[{i}]: {exc}")
-        self.rejected_targets += len(rejects)
-        if rejects and tuple(rejects) != self._last_rejects:
-            log.warning("%s: skipped %d malformed target(s): %s", self.base_url, len(rejects), "; ".join(rejects[:5]))
-        self._last_rejects = tuple(rejects)
-        return targets
-
-    async def send(self, report: dict[str, Any]) -> None:
-        url = f"{self.base_url}/v1/reports"
-        try:
-            async with self._client().post(url, json=report) as response:
-                if not 200 <= response.status < 300:
-                    detail = (await response.text())[:200].strip()
-                    message = _status_text(response.status) + (f": {detail}" if detail else "")
-                    raise ServerRequestError(f"POST /v1/reports: {message}")
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise ServerRequestError(f"POST /v1/reports: {describe_error(exc)}") from exc
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-
-def _status_text(status: int) -> str:
-    if status == 401:
-        return "HTTP 401 (token rejected)"
-    return f"HTTP {status}"
-
-
-@dataclass
-class EndpointStats:
-    """What happened between the prober and one server (for tests, logs and /status)."""
-
-    fetches: int = 0
-    fetch_failures: int = 0
-    reports: int = 0
-    report_failures: int = 0
-    results: int = 0
-    full_resends: int = 0
-    targets: int = 0
-    reachable: bool | None = None
-    last_error: str | None = None
 
 
 @dataclass
@@ -202,7 +45,7 @@ class ProberStats:
     jobs_started: int = 0
     jobs_stopped: int = 0
     probes_by_address: Counter[str] = field(default_factory=Counter)
-    endpoints: dict[str, EndpointStats] = field(default_factory=dict)
+    links: dict[str, ServerLinkStats] = field(default_factory=dict)
 
 
 @dataclass
@@ -218,20 +61,6 @@ class _Job:
     task: asyncio.Task[None] | None = None
 
 
-@dataclass
-class _EndpointState:
-    """The prober's side of one server: its target list, its unsent results, its reachability."""
-
-    endpoint: Endpoint
-    stats: EndpointStats
-    targets: list[Target] = field(default_factory=list)
-    ids_by_key: dict[ProbeKey, list[str]] = field(default_factory=dict)
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    refresh_now: asyncio.Event = field(default_factory=asyncio.Event)
-    needs_full: bool = False
-
-
 class Prober:
     """Probes targets from one or more servers and reports verdicts back to each.
 
@@ -241,7 +70,7 @@ class Prober:
     def __init__(
         self,
         name: str,
-        endpoints: Sequence[Endpoint],
+        links: Sequence[ServerLink],
         *,
         datacenter: str | None = None,
         location: tuple[float, float] | None = None,
@@ -255,11 +84,13 @@ class Prober:
         call_timeout: float = 15.0,
         rng: random.Random | None = None,
     ) -> None:
-        names = [e.name for e in endpoints]
+        names = [link.name for link in links]
         if len(set(names)) != len(names):
-            raise ValueError(f"endpoint names must be unique: {names}")
+            raise ValueError(f"server link names must be unique: {names}")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if not 0 < backoff_initial <= backoff_max:
+            raise ValueError("backoff needs 0 < backoff_initial <= backoff_max")
         self.name = name
         self.datacenter = datacenter
         self.location = location
@@ -273,9 +104,7 @@ class Prober:
         self.call_timeout = call_timeout
         self.stats = ProberStats()
         self._rng = rng or random.Random()
-        self._endpoints = [
-            _EndpointState(e, self.stats.endpoints.setdefault(e.name, EndpointStats())) for e in endpoints
-        ]
+        self._servers = [LinkState(link, self.stats.links.setdefault(link.name, ServerLinkStats())) for link in links]
         self._jobs: dict[ProbeKey, _Job] = {}
         self._stop = asyncio.Event()
         self._running = False
@@ -284,14 +113,14 @@ class Prober:
 
     @classmethod
     def from_config(cls, config: ProberConfig, **options: Any) -> Prober:
-        """A standalone prober: every server in the config is an HTTP endpoint named by its URL."""
-        endpoints = []
+        """A standalone prober: every server in the config is an HTTP link named by its URL."""
+        links = []
         for url in config.servers:
             client = HttpServerClient(url, config.token)
-            endpoints.append(Endpoint(url, client, client))
+            links.append(ServerLink(url, client, client))
         return cls(
             config.name,
-            endpoints,
+            links,
             datacenter=config.datacenter,
             location=config.location,
             refresh=config.refresh,
@@ -307,8 +136,8 @@ class Prober:
 
     def request_refresh(self) -> None:
         """Re-read the targets now instead of at the next ``refresh`` tick (e.g. after a zone reload)."""
-        for ep in self._endpoints:
-            ep.refresh_now.set()
+        for server in self._servers:
+            server.refresh_now.set()
 
     def probed_targets(self) -> list[tuple[str, CheckSpec]]:
         """The distinct (address, check) pairs being probed right now."""
@@ -326,11 +155,12 @@ class Prober:
         self._running = True
         self._session = make_probe_session(limit=self.concurrency)
         tasks = [
-            asyncio.create_task(self._refresh_loop(ep), name=f"prober-refresh-{ep.endpoint.name}")
-            for ep in self._endpoints
+            asyncio.create_task(self._refresh_loop(server), name=f"prober-refresh-{server.link.name}")
+            for server in self._servers
         ]
         tasks += [
-            asyncio.create_task(self._push_loop(ep), name=f"prober-push-{ep.endpoint.name}") for ep in self._endpoints
+            asyncio.create_task(self._pusher(server).run(), name=f"prober-push-{server.link.name}")
+            for server in self._servers
         ]
         stopper = asyncio.create_task(self._stop.wait(), name="prober-stop")
         try:
@@ -355,8 +185,8 @@ class Prober:
             await self._session.close()
             self._session = None
         closed: set[int] = set()
-        for ep in self._endpoints:
-            for part in (ep.endpoint.source, ep.endpoint.sink):
+        for server in self._servers:
+            for part in (server.link.source, server.link.sink):
                 aclose = getattr(part, "aclose", None)
                 if aclose is not None and id(part) not in closed:
                     closed.add(id(part))
@@ -366,26 +196,26 @@ class Prober:
 
     # -- targets ----------------------------------------------------------------------------------
 
-    async def _refresh_loop(self, ep: _EndpointState) -> None:
+    async def _refresh_loop(self, server: LinkState) -> None:
         """One loop per server, so a server that hangs delays nobody else's target list."""
         while True:
-            ep.refresh_now.clear()
-            await self._fetch(ep)
+            server.refresh_now.clear()
+            await self._fetch(server)
             self._reconcile()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.refresh):
-                    await ep.refresh_now.wait()
+                    await server.refresh_now.wait()
 
     async def refresh_once(self) -> None:
         """Fetch every server's list now (concurrently), then start and stop probes to match."""
-        await asyncio.gather(*(self._fetch(ep) for ep in self._endpoints))
+        await asyncio.gather(*(self._fetch(server) for server in self._servers))
         self._reconcile()
 
     def _reconcile(self) -> None:
         """Probe exactly the union of the servers' last good lists: start what is new, stop what is gone."""
         wanted: dict[ProbeKey, Target] = {}
-        for ep in self._endpoints:
-            for target in ep.targets:
+        for server in self._servers:
+            for target in server.targets:
                 wanted.setdefault(target.key, target)
         for key in [k for k in self._jobs if k not in wanted]:
             job = self._jobs.pop(key)
@@ -395,16 +225,16 @@ class Prober:
             if key not in self._jobs:
                 self._start_job(key, target)
 
-    async def _fetch(self, ep: _EndpointState) -> None:
+    async def _fetch(self, server: LinkState) -> None:
         try:
             async with asyncio.timeout(self.call_timeout):
-                fetched = await ep.endpoint.source.fetch()
+                fetched = await server.link.source.fetch()
         except Exception as exc:  # any failure of a source keeps its previous list
-            ep.stats.fetch_failures += 1
-            self._set_reachable(ep, False, _error_text(exc))
+            server.stats.fetch_failures += 1
+            server.mark_unreachable(exc)
             return
-        ep.stats.fetches += 1
-        known_before = {i for ids in ep.ids_by_key.values() for i in ids}
+        server.stats.fetches += 1
+        known_before = {i for ids in server.ids_by_key.values() for i in ids}
         targets: list[Target] = []
         seen: dict[str, ProbeKey] = {}
         for target in fetched:
@@ -412,26 +242,26 @@ class Prober:
                 if seen[target.id] != target.key:
                     log.warning(
                         "%s: target id %r listed twice with different checks; keeping the first",
-                        ep.endpoint.name,
+                        server.link.name,
                         target.id,
                     )
                 continue
             seen[target.id] = target.key
             targets.append(target)
-        ep.targets = targets
-        ep.ids_by_key = {}
+        server.targets = targets
+        server.ids_by_key = {}
         for target in targets:
-            ep.ids_by_key.setdefault(target.key, []).append(target.id)
-        ep.stats.targets = len(targets)
-        was_unreachable = ep.stats.reachable is False
-        self._set_reachable(ep, True, None)
+            server.ids_by_key.setdefault(target.key, []).append(target.id)
+        server.stats.targets = len(targets)
+        was_unreachable = server.stats.reachable is False
+        server.mark_reachable()
         if was_unreachable:
-            ep.wake.set()  # cut a push backoff short: the server is back
+            server.wake.set()  # cut a push backoff short: the server is back
         # A server that newly lists a target we already have a verdict for hears it at once.
         for target in targets:
             job = self._jobs.get(target.key)
             if target.id not in known_before and job is not None and job.state.up is not None:
-                self._enqueue(ep, self._result_entry(target.id, job))
+                server.enqueue(_entry(target.id, job))
 
     def _start_job(self, key: ProbeKey, target: Target) -> None:
         check = target.check
@@ -479,42 +309,35 @@ class Prober:
                 "up" if job.state.up else "down",
                 f": {result.error}" if result.error and not job.state.up else "",
             )
-        for ep in self._endpoints:
-            for target_id in ep.ids_by_key.get(job.key, ()):
-                self._enqueue(ep, self._result_entry(target_id, job))
-
-    def _result_entry(self, target_id: str, job: _Job) -> dict[str, Any]:
-        """One ``results`` item: absent measurements are left out rather than sent as null."""
-        entry: dict[str, Any] = {"id": target_id, "up": bool(job.state.up), "time": round(job.observed_at or 0.0, 3)}
-        last = job.last
-        if last is not None:
-            if last.rtt_ms is not None:
-                entry["rtt_ms"] = round(last.rtt_ms, 3)
-            if last.status is not None:
-                entry["status"] = last.status
-            if last.load is not None:
-                entry["load"] = last.load
-            if last.error is not None:
-                entry["error"] = last.error
-        return entry
+        for server in self._servers:
+            for target_id in server.ids_by_key.get(job.key, ()):
+                server.enqueue(_entry(target_id, job))
 
     # -- reporting --------------------------------------------------------------------------------
 
-    def _enqueue(self, ep: _EndpointState, entry: dict[str, Any]) -> None:
-        if ep.needs_full:
-            return  # the server is being retried; it will get the full set when it is back
-        ep.pending.append(entry)
-        ep.wake.set()
+    def _pusher(self, server: LinkState) -> ReportPusher:
+        """The push task of one server, with this prober's timing knobs and random source."""
+        return ReportPusher(
+            server,
+            lambda: self._full_results(server),
+            self._report,
+            Backoff(self.backoff_initial, self.backoff_max, rng=self._rng),
+            resend_interval=self.resend_interval,
+            coalesce=self.coalesce,
+            call_timeout=self.call_timeout,
+        )
 
-    def _full_results(self, ep: _EndpointState) -> list[dict[str, Any]]:
+    def _full_results(self, server: LinkState) -> list[dict[str, Any]]:
+        """The latest verdict of every target this server listed (for a full resend)."""
         results = []
-        for target in ep.targets:
+        for target in server.targets:
             job = self._jobs.get(target.key)
             if job is not None and job.state.up is not None:
-                results.append(self._result_entry(target.id, job))
+                results.append(_entry(target.id, job))
         return results
 
     def _report(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """A ``/v1/reports`` body: who and where this prober is, then the results."""
         report: dict[str, Any] = {"prober": self.name}
         if self.datacenter is not None:
             report["datacenter"] = self.datacenter
@@ -523,76 +346,10 @@ class Prober:
         report["results"] = results
         return report
 
-    async def _push_loop(self, ep: _EndpointState) -> None:
-        """Send results as they come (coalesced), the full set every ``resend_interval``, retry on failure.
 
-        While a server fails, new results for it are not queued: after a backoff (doubling up to
-        ``backoff_max``, or sooner when a fetch from it succeeds) it gets the full current set instead,
-        which is all a restarted server needs.
-        """
-        loop = asyncio.get_running_loop()
-        backoff = self.backoff_initial
-        next_full = loop.time() + self.resend_interval
-        while True:
-            if not ep.needs_full:
-                await self._wait_for_work(ep, next_full)
-            ep.wake.clear()
-            full = ep.needs_full or loop.time() >= next_full
-            results, ep.pending = ep.pending, []
-            if full:
-                # Everything pending goes out in order, then the latest verdict of every other target.
-                already = {(r["id"], r["time"]) for r in results}
-                results += [r for r in self._full_results(ep) if (r["id"], r["time"]) not in already]
-            if not results:
-                if full:
-                    next_full = loop.time() + self.resend_interval
-                    ep.needs_full = False
-                continue
-            try:
-                for start in range(0, len(results), MAX_RESULTS_PER_REPORT):
-                    batch = results[start : start + MAX_RESULTS_PER_REPORT]
-                    async with asyncio.timeout(self.call_timeout):
-                        await ep.endpoint.sink.send(self._report(batch))
-                    ep.stats.reports += 1
-                    ep.stats.results += len(batch)
-            except Exception as exc:  # any sink failure: back off and resend everything later
-                ep.stats.report_failures += 1
-                ep.needs_full = True
-                ep.pending = []
-                self._set_reachable(ep, False, _error_text(exc))
-                delay = backoff * self._rng.uniform(0.8, 1.2)
-                backoff = min(backoff * 2.0, self.backoff_max)
-                ep.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await ep.wake.wait()
-                continue
-            if full:
-                ep.stats.full_resends += 1
-                next_full = loop.time() + self.resend_interval
-            ep.needs_full = False
-            backoff = self.backoff_initial
-            self._set_reachable(ep, True, None)
-
-    async def _wait_for_work(self, ep: _EndpointState, next_full: float) -> None:
-        """Return when results are pending (after the coalescing window) or a full resend is due."""
-        if not ep.pending:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout_at(next_full):
-                    await ep.wake.wait()
-        if ep.pending and self.coalesce > 0:
-            await asyncio.sleep(self.coalesce)
-
-    def _set_reachable(self, ep: _EndpointState, reachable: bool, error: str | None) -> None:
-        """Track a server's reachability; log one line per change, not one per failed attempt."""
-        previous = ep.stats.reachable
-        ep.stats.reachable = reachable
-        if error is not None:
-            ep.stats.last_error = error
-        if reachable and previous is False:
-            log.info("server %s is reachable again", ep.endpoint.name)
-        elif not reachable and previous is not False:
-            log.warning("server %s is unreachable: %s (retrying with backoff)", ep.endpoint.name, error)
+def _entry(target_id: str, job: _Job) -> dict[str, Any]:
+    """One job's latest verdict, as the ``results`` item for one of the ids servers know it by."""
+    return result_entry(target_id, job.state.up, job.observed_at, job.last)
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
@@ -608,8 +365,3 @@ def _describe(check: CheckSpec) -> str:
         return "none"
     return f"{check.type} :{check.port}"
 
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    return str(exc) or type(exc).__name__
