@@ -9,11 +9,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import dns.flags
 import dns.message
 import pytest
 
-from tests.harness import RunningServer, start_server
-from tests.http_api import call_api
+from tests.harness import RunningServer, start_server, wait_for
+from tests.http_api import call_api, scrape_metrics
 
 TOKEN = "workers-token"
 ZONE = """
@@ -86,3 +87,33 @@ def test_health_reaches_every_process_within_a_second(server: RunningServer) -> 
     assert code == 200
     time.sleep(1.0)
     assert ask_many(server, "www.work.test") == {"127.0.30.2"}
+
+
+def test_metrics_count_rate_limited_replies_of_every_process(tmp_path: Path) -> None:
+    """With two DNS processes, /metrics sums what both held back, not only the main one's."""
+    zones = tmp_path / "zones"
+    zones.mkdir()
+    (zones / "work.test.yaml").write_text(ZONE.format(address="127.0.40.1"))
+    limit = {"responses_per_second": 1, "window": "5s", "slip": 1}  # after one answer, every reply slips
+    running = start_server(tmp_path, zones, {"dns": {"workers": 2, "rate_limit": limit}})
+    try:
+        slipped = 0
+        for _ in range(200):  # fresh sockets: fresh source ports, spread over both processes
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(2)
+                sock.sendto(dns.message.make_query("fixed.work.test", "A").to_wire(), (running.host, running.port))
+                reply = dns.message.from_wire(sock.recv(4096))
+            slipped += bool(reply.flags & dns.flags.TC)
+        wait_for(lambda: sum(p["queries"] for p in status(running)["dns_processes"]) == 200, timeout=5)
+        processes = status(running)["dns_processes"]
+        assert len(processes) == 2
+        assert all(p["queries"] >= 20 for p in processes), processes  # each one limited some
+        assert slipped >= 190
+
+        def counted() -> float:
+            samples = scrape_metrics(running)
+            return samples.get(("gslb_dns_rate_limited_responses_total", (("action", "slipped"),)), 0.0)
+
+        wait_for(lambda: counted() == slipped, timeout=5)  # workers report every second
+    finally:
+        running.stop()
