@@ -33,7 +33,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]
 
 NAMES_LIMIT = 100_000  # (name, type) entries, static and steered
-CLIENTS_LIMIT = 200_000  # client subnets remembered with their decision, per service
+CLIENTS_LIMIT = 200_000  # client subnets remembered with their decision, all services together
 ANSWERS_LIMIT = 10_000  # ready answers per steered name (decisions in use)
 QUERY_FLAGS = 0x7910  # opcode, RD and CD: copied from the query into the reply
 FLAG_TC = 0x0200
@@ -51,6 +51,7 @@ class CompiledPath:
         # Per (zone, service): what decides each client's answer (see Steered.clients).
         self.clients: dict[tuple[str, str], dict[bytes, tuple[int, int, tuple, bytes]]] = {}
         self.answered = 0  # queries answered here (the rest went to the general path)
+        self._remembered = 0  # client subnets in all the tables of `clients`
         self.missed: Scanned | None = None  # the last query's scan, when `answer` left it to the general path
         self._rotate = steering.next_rotation  # the shared round-robin counter's next step
 
@@ -58,6 +59,7 @@ class CompiledPath:
         """New zones: everything filed so far belongs to the old ones."""
         self.names = {}
         self.clients = {}
+        self._remembered = 0
 
     # -- answering ------------------------------------------------------------------------
 
@@ -142,8 +144,12 @@ class CompiledPath:
         key = (decision, client_bucket(address)) if entry.profile.sticky else decision
         # The option as sent with our scope; kept only under the subnet that the option states.
         echo = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs[:3] + bytes((scope,)) + ecs[4:] if by_ecs else b""
-        if len(table) >= CLIENTS_LIMIT:
-            table.clear()
+        if known is None:
+            self._remembered += 1
+            if self._remembered > CLIENTS_LIMIT:  # start over: memory stays bounded however many subnets ask
+                for each in self.clients.values():
+                    each.clear()
+                self._remembered = 1
         known = table[subnet] = (steering.decision_epoch, generation, key, echo)  # type: ignore[index]
         return known
 
