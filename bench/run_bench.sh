@@ -9,7 +9,8 @@
 #                                 files, then the ratios
 #
 # Knobs: BENCH_PORT (5310), BENCH_HTTP_PORT (8063), BENCH_WORKERS (1), BENCH_MODES, DURATION (4),
-# REPS (3), LAT_QPS (1000), LAT_DURATION (3), TCP_DURATION (3), CHURN (1), BENCH_WORK (bench/run).
+# REPS (3), LAT_QPS (1000), LAT_DURATION (3), TCP_DURATION (3), CHURN (1), INPROCESS (1),
+# BENCH_WORK (bench/run), BENCH_GSLB (the gslb command to measure: another build, to compare).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,8 +26,9 @@ LAT_QPS="${LAT_QPS:-1000}"
 LAT_DURATION="${LAT_DURATION:-3}"
 TCP_DURATION="${TCP_DURATION:-3}"
 CHURN="${CHURN:-1}"
+INPROCESS="${INPROCESS:-1}"
 PY="$ROOT/.venv/bin/python"
-GSLB="$ROOT/.venv/bin/gslb"
+GSLB="${BENCH_GSLB:-$ROOT/.venv/bin/gslb}"
 QUERIES="$WORK/queries"
 PEERS_RUN=""
 
@@ -54,7 +56,7 @@ else
     "$PY" "$HERE/workloads.py" "$QUERIES"
 fi
 
-"$GSLB" geodb build "$HERE/geo-bench.csv" "$WORK/geo-bench.mmdb" >/dev/null
+"$ROOT/.venv/bin/gslb" geodb build "$HERE/geo-bench.csv" "$WORK/geo-bench.mmdb" >/dev/null
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/token"
 cat > "$WORK/gslb.yaml" <<YAML
 dns:
@@ -102,10 +104,12 @@ fi
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 trap - EXIT
 
-log "in-process cost per query (no sockets)"
-for mode in unique wide; do
-    taskset -c 0 "$PY" "$HERE/inprocess.py" --geodb "$WORK/geo-bench.mmdb" --queries "$QUERIES" --mode "$mode" \
-        >> "$WORK/inprocess.jsonl"
-done
+if [ "$INPROCESS" = 1 ]; then
+    log "in-process cost per query (no sockets)"
+    for mode in unique wide; do
+        taskset -c 0 "$PY" "$HERE/inprocess.py" --geodb "$WORK/geo-bench.mmdb" --queries "$QUERIES" --mode "$mode" \
+            >> "$WORK/inprocess.jsonl"
+    done
+fi
 echo
 "$PY" "$HERE/report.py" "$WORK" ${PEERS_RUN:+"$PEERS_RUN"} | tee "$WORK/report.md"
