@@ -64,8 +64,9 @@ def _query_families(stats: QueryStats) -> Iterator:
                                 buckets=buckets, sum_value=stats.latency_sum)
     answers = CounterMetricFamily("gslb_steering_answers", "Steered answers, by service and the pool answered from",
                                   labels=["zone", "service", "pool"])
-    for (zone, service, pool), count in sorted(stats.steered.items()):
-        answers.add_metric([zone, service, pool], count)
+    for (zone, service, pool, _), count in sorted(stats.steered.items()):
+        if pool:
+            answers.add_metric([zone, service, pool], count)
     yield answers
 
 

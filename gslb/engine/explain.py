@@ -142,8 +142,7 @@ def format_explain(report: dict[str, Any]) -> str:
                 if candidate["kind"] == "service":
                     lines.append(f"    - {candidate['name']}: service")
                     continue
-                members = ", ".join(f"{m['address']} {m['state']}" for m in candidate["members"])
-                lines.append(f"    - {candidate['name']} [{candidate['datacenter']}]: {candidate['state']} ({members})")
+                lines.append(f"    - {candidate['name']} [{candidate['datacenter']}]: {_pool_text(candidate)}")
             if "distances_km" in step:
                 lines.append("    distances (km, after bias): " +
                              ", ".join(f"{k} {v}" for k, v in step["distances_km"].items()))
@@ -157,3 +156,14 @@ def format_explain(report: dict[str, Any]) -> str:
     lines.append(f"rcode:    {report['rcode']}")
     lines.extend(f"answer:   {record}" for record in report["answer"] or ["(none)"])
     return "\n".join(lines)
+
+
+def _pool_text(candidate: dict[str, Any]) -> str:
+    """'down for this family (ipv4 down, ipv6 up): 127.50.2.1 down, ::1 up'."""
+    state = candidate["state"]
+    if state == "skipped":
+        state = "skipped: no member of the asked family"
+    elif "families" in candidate:
+        state += " (" + ", ".join(f"{family} {value}" for family, value in candidate["families"].items()) + ")"
+    members = ", ".join(f"{m['address']} {m['state']}" for m in candidate["members"])
+    return f"{state}: {members}"

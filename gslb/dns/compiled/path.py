@@ -30,7 +30,7 @@ from gslb.wire.message import Question
 from gslb.zones.zoneset import ZoneSet
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]
+Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str, str], ...]]
 
 NAMES_LIMIT = 100_000  # (name, type) entries, static and steered
 CLIENTS_LIMIT = 200_000  # client subnets remembered with their decision, per service
@@ -89,16 +89,16 @@ class CompiledPath:
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
         if limiter is not None and (verdict := limiter.check(source, ready.identity)) != SEND:
             if verdict != SLIP:
-                return None, ready.zone, found.qtype, found.ecs is not None, ready.pools
+                return None, ready.zone, found.qtype, found.ecs is not None, ready.counted
             flags = FLAG_TC | 0x8000 | qflags | ready.rcode
             counts = b"\x00\x00\x00\x00\x00\x01" if opt else b"\x00\x00\x00\x00\x00\x00"
             reply = data[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + counts + question + opt
-            return reply, ready.zone, found.qtype, found.ecs is not None, ready.pools
+            return reply, ready.zone, found.qtype, found.ecs is not None, ready.counted
         self.answered += 1
         body = sections[step % len(sections)] if len(sections) > 1 else sections[0]
         head = data[:2] + (ready.flags | qflags).to_bytes(2, "big") + b"\x00\x01"
         reply = head + (ready.counts_opt if opt else ready.counts) + question + body + opt
-        return reply, ready.zone, found.qtype, found.ecs is not None, ready.pools
+        return reply, ready.zone, found.qtype, found.ecs is not None, ready.counted
 
     def _steered(self, entry: Steered, found: Scanned, source: IPAddress) -> tuple[Ready, int] | None:
         """The ready answer for this client and its scope, or None when the general path must answer."""
