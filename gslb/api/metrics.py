@@ -109,6 +109,14 @@ def _health_families(monitor: HealthMonitor) -> Iterator:
                                 labels=["kind"])
     backend.add_metric([monitor.backend.kind], 1.0 if monitor.backend.connected else 0.0)
     yield backend
+    now = monitor.clock()
+    age = GaugeMetricFamily("gslb_prober_last_report_age_seconds",
+                            "Seconds since this server last heard from each prober", labels=["prober"])
+    for prober, info in sorted(monitor.probers.items()):
+        age.add_metric([prober], max(0.0, now - info.last_report))
+    yield age
+    yield GaugeMetricFamily("gslb_stale_targets", "Targets whose every verdict is stale, kept at their last state",
+                            value=len(monitor.blindness.stale))
 
 
 def build_registry(server: ServerControl) -> CollectorRegistry:

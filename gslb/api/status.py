@@ -38,6 +38,7 @@ def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]
                 members.append({
                     "address": str(member.address),
                     "state": state.value,
+                    "stale": monitor.is_stale(target),  # every verdict stale: the last known state
                     "since": iso(monitor.since(key)),
                     "override": override.to_json() if override is not None else None,
                     "probed": target is not None,
@@ -88,9 +89,33 @@ def datacenters_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str,
 def probers_status(monitor: HealthMonitor) -> list[dict[str, Any]]:
     return [
         {"name": name, "last_report": iso(info.last_report), "datacenter": info.datacenter,
-         "location": list(info.location) if info.location else None}
+         "location": list(info.location) if info.location else None,
+         "silent": name in monitor.blindness.silent}
         for name, info in sorted(monitor.probers.items())
     ]
+
+
+def monitoring_status(monitor: HealthMonitor) -> dict[str, Any]:
+    """Where health is blind: probers silent past stale_after, targets kept at their last known state."""
+    now = monitor.clock()
+    stale = []
+    for target in sorted(monitor.blindness.stale):
+        verdicts = monitor.verdicts.get(target, {})
+        found = monitor.index.targets.get(target)
+        stale.append({
+            "target": target,
+            "address": found.address if found is not None else None,
+            "state": monitor.target_state(target, now).value,
+            "last_verdict": iso(max((v.received for v in verdicts.values()), default=None)),
+        })
+    return {
+        "stale_after": monitor.stale_after,
+        "silent_probers": [
+            {"name": name, "last_report": iso(monitor.probers[name].last_report)}
+            for name in sorted(monitor.blindness.silent) if name in monitor.probers
+        ],
+        "stale_targets": stale,
+    }
 
 
 def server_status(server: ServerControl) -> dict[str, Any]:
@@ -105,5 +130,6 @@ def server_status(server: ServerControl) -> dict[str, Any]:
         "datacenters": datacenters_status(zones, server.health),
         "pools": pools_status(zones, server.health),
         "probers": probers_status(server.health),
+        "monitoring": monitoring_status(server.health),
         "dns_processes": server.dns_processes(),
     }
