@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gslb.api.control import ServerControl
+from gslb.api.states import datacenter_counts, pool_families, steered_zones, summary
 from gslb.health.monitor import HealthMonitor
-from gslb.health.view import State, counts_as_up
 from gslb.zones.zoneset import ZoneSet
 
 
@@ -18,16 +18,12 @@ def iso(timestamp: float | None) -> str | None:
 def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]:
     now = monitor.clock()
     pools = []
-    for zone in zones:
-        if zone.policy is None:
-            continue
+    for zone in steered_zones(zones):
         for pool in zone.policy.pools.values():
             members = []
-            live = 0
             for member in pool.members:
                 key = (zone.origin.text, pool.name, member.address)
                 state = monitor.view.member_state(*key)
-                live += counts_as_up(state, pool.initial)
                 override = monitor.override_for(key)
                 target = monitor.index.target_of.get(key)
                 reports = [
@@ -45,11 +41,14 @@ def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]
                     "target": target,
                     "reports": reports,
                 })
+            families = pool_families(monitor.view, zone, pool)
             pools.append({
                 "zone": zone.origin.text.rstrip("."),
                 "name": pool.name,
                 "datacenter": pool.datacenter,
-                "state": "up" if live >= pool.min_healthy else "down",
+                # up or down for every family it has, degraded when the families disagree
+                "state": summary(family["state"] for family in families.values()),
+                "families": families,
                 "min_healthy": pool.min_healthy,
                 "members": members,
             })
@@ -57,31 +56,21 @@ def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]
 
 
 def datacenters_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]:
-    """Per datacenter: up when every member counts as up, down when none does, else degraded."""
+    """Per datacenter: up when every member counts as up, down when none does, else degraded;
+    the same per address family."""
     result = []
-    for zone in zones:
-        if zone.policy is None:
-            continue
+    for zone in steered_zones(zones):
         for name, datacenter in zone.policy.datacenters.items():
-            total = up = unknown = live = 0
-            for pool in zone.policy.pools.values():
-                if pool.datacenter != name:
-                    continue
-                for member in pool.members:
-                    state = monitor.view.member_state(zone.origin.text, pool.name, member.address)
-                    total += 1
-                    up += state is State.UP
-                    unknown += state is State.UNKNOWN
-                    live += counts_as_up(state, pool.initial)
-            state_name = "up" if live == total else "down" if live == 0 else "degraded"
+            overall, families = datacenter_counts(monitor.view, zone, name)
             result.append({
                 "zone": zone.origin.text.rstrip("."),
                 "name": name,
                 "location": list(datacenter.location) if datacenter.location else None,
-                "state": state_name,
-                "members_up": up,
-                "members_unknown": unknown,
-                "members_total": total,
+                "state": overall.state,
+                "families": {family: count.state for family, count in families.items()},
+                "members_up": overall.up,
+                "members_unknown": overall.unknown,
+                "members_total": overall.total,
             })
     return result
 
