@@ -51,9 +51,9 @@ services:
 
 
 def http(server: RunningServer, method: str, path: str, body: Any = None, token: str | None = TOKEN,
-         raw: bytes | None = None) -> tuple[int, Any]:
+         raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """call_api with the health zone's token unless another (or None) is given."""
-    return call_api(server, method, path, body, token=token, raw=raw)
+    return call_api(server, method, path, body, token=token, raw=raw, headers=headers)
 
 
 def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[str], int]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from gslb.api.control import ServerControl
 from gslb.api.states import datacenter_counts, pool_families, steered_zones, summary
+from gslb.common.times import iso
 from gslb.health.monitor import HealthMonitor
 from gslb.zones.zoneset import ZoneSet
-
-
-def iso(timestamp: float | None) -> str | None:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat() if timestamp is not None else None
 
 
 def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]:
@@ -36,7 +32,7 @@ def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]
                     "state": state.value,
                     "stale": monitor.is_stale(target),  # every verdict stale: the last known state
                     "since": iso(monitor.since(key)),
-                    "override": override.to_json() if override is not None else None,
+                    "override": override.to_api_json() if override is not None else None,
                     "probed": target is not None,
                     "target": target,
                     "reports": reports,

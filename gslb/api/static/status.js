@@ -58,7 +58,6 @@
     if (withAgo !== false) parts.push(" (" + ago(iso) + ")");
     return el("time", {datetime: iso, title: iso}, ...parts);
   }
-  const unix = (seconds) => new Date(seconds * 1000).toISOString();
 
   // -- the map -----------------------------------------------------------------------------------
   function project(lat, lon) {
@@ -149,7 +148,7 @@
     if (override.by) parts.push(", by " + override.by);
     const node = el("span", {class: "override", "data-override": override.state}, ...parts);
     if (override.expires) {
-      const until = el("span", {class: "muted"}, "until ", when(unix(override.expires), false));
+      const until = el("span", {class: "muted"}, "until ", when(override.expires, false));
       return el("span", {}, node, el("br"), until);
     }
     return node;
