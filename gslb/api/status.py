@@ -103,6 +103,24 @@ def monitoring_status(monitor: HealthMonitor) -> dict[str, Any]:
     }
 
 
+def zone_files_status(server: ServerControl) -> list[dict[str, Any]]:
+    """Per zone file: the zone and serial it serves (if any), and its last reload attempt."""
+    serving = {zone.file: zone for zone in server.zones}
+    result = []
+    for attempt in server.reload_attempts.files.values():
+        zone = serving.get(attempt.file)
+        result.append({
+            "file": attempt.file,
+            "zone": zone.origin.text if zone is not None else None,
+            "serial": zone.serial if zone is not None else None,
+            "loaded_at": iso(zone.loaded_at) if zone is not None else None,
+            "latest": attempt.loaded,  # false: the file as it is now was rejected
+            "last_attempt": {"time": iso(attempt.time), "trigger": attempt.trigger,
+                             "result": "loaded" if attempt.loaded else "rejected", "errors": list(attempt.errors)},
+        })
+    return result
+
+
 def server_status(server: ServerControl) -> dict[str, Any]:
     """The whole `/status` document."""
     zones = server.zones
@@ -112,6 +130,7 @@ def server_status(server: ServerControl) -> dict[str, Any]:
             {"zone": zone.origin.text, "serial": zone.serial, "loaded_at": iso(zone.loaded_at), "file": zone.file}
             for zone in zones
         ],
+        "zone_files": zone_files_status(server),
         "datacenters": datacenters_status(zones, server.health),
         "pools": pools_status(zones, server.health),
         "probers": probers_status(server.health),
