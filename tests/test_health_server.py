@@ -274,8 +274,8 @@ def test_metrics_parse_and_count_what_was_sent(quiet_server: RunningServer) -> N
     assert metrics[("gslb_prober_reports_total", (("prober", "p1"),))] == 1
     state = (("address", PRIMARY), ("pool", "primary"), ("state", "down"), ("zone", "health.test."))
     assert metrics[("gslb_member_state", state)] == 1
-    answered = metrics[("gslb_steering_answers_total", (("pool", "primary"), ("service", "web"),
-                                                         ("zone", "health.test.")))]
+    answered = metrics[("gslb_steering_answers_total", (("datacenter", "east"), ("pool", "primary"),
+                                                         ("service", "web"), ("zone", "health.test.")))]
     assert answered == 8
     assert metrics[("gslb_zone_reloads_total", (("result", "success"),))] == 1
     assert metrics[("gslb_dns_rate_limited_responses_total", (("action", "dropped"),))] == 0  # off by default
