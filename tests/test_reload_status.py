@@ -15,6 +15,7 @@ import pytest
 
 from tests.harness import RunningServer
 from tests.health_zone import http, start_zones_server
+from tests.http_api import scrape_metrics
 
 
 def zone(name: str, text: str = "hello") -> str:
@@ -64,11 +65,13 @@ def test_a_rejected_file_shows_its_errors_and_the_serial_still_served(server: Ru
     [error] = attempt["errors"]
     assert error.startswith(f"{path}:{BROKEN_LINE}: records.www.A") and "999.0.0.1" in error
     assert files(server)["b.test.yaml"]["latest"] is True
+    assert scrape_metrics(server)[("gslb_zone_files_rejected", ())] == 1
 
     write(path, zone("a.test", "fixed"))
     assert http(server, "POST", "/v1/reload")[0] == 200
     entry = files(server)["a.test.yaml"]
     assert entry["latest"] is True and entry["serial"] != serial and entry["last_attempt"]["errors"] == []
+    assert scrape_metrics(server)[("gslb_zone_files_rejected", ())] == 0
 
 
 def test_a_new_file_that_never_loaded_serves_nothing(server: RunningServer) -> None:

@@ -44,6 +44,9 @@ class GslbCollector(Collector):
         for zone in server.zones:
             serial.add_metric([zone.origin.text], zone.serial)
         yield serial
+        yield GaugeMetricFamily("gslb_zone_files_rejected",
+                                "Zone files whose last reload was rejected: what serves from them is older or nothing",
+                                value=len(server.reload_attempts.rejected()))
         yield from _geo_families(server.steering.geo, server.health.clock())
 
 
