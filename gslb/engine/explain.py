@@ -183,14 +183,14 @@ def format_explain(report: dict[str, Any]) -> str:
 
 
 def _pool_text(candidate: dict[str, Any]) -> str:
-    """'down for this family (ipv4 down, ipv6 up): 127.50.2.1 down, ::1 up'."""
+    """'up (192.0.2.1 up)', or for a dual-stack pool 'down [ipv4 down, ipv6 up] (127.50.2.1 down, ::1 up)'."""
     state = candidate["state"]
     if state == "skipped":
-        state = "skipped: no member of the asked family"
+        state = "skipped, no member of the asked family"
     elif "families" in candidate:
-        state += " (" + ", ".join(f"{family} {value}" for family, value in candidate["families"].items()) + ")"
+        state += " [" + ", ".join(f"{family} {value}" for family, value in candidate["families"].items()) + "]"
     members = ", ".join(f"{m['address']} {m['state']}" for m in candidate["members"])
-    return f"{state}: {members}"
+    return f"{state} ({members})"
 
 
 def _overrides_text(candidate: dict[str, Any]) -> list[str]:
