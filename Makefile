@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh Debian machine with Python 3.11:
 #   make serve   create .venv, install, serve zones/ on 127.0.0.1:5300 (HTTP API on 127.0.0.1:8053)
-#   make test    same venv, the whole test suite (installs dig/kdig/chromium with apt when missing)
+#   make test    same venv, the whole test suite (installs dig/kdig/chromium/promtool... with apt when missing)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 TEST_DB := geodb/test-city.mmdb
 
 # Debian packages the tests drive as real clients; installed only when missing.
-APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium redis-server:redis-server openssl:openssl
+APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium redis-server:redis-server openssl:openssl \
+             promtool:prometheus
 
 .PHONY: serve test lint geodb tools bench-tools bench bench-peers clean
 

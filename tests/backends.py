@@ -38,16 +38,21 @@ class HttpBackend:
         return web.Response(status=self.status, text=self.body, headers=headers)
 
 
+def _tcp_socket(address: str) -> socket.socket:
+    """A TCP socket of the address's family (IPv6 members bind ::1)."""
+    return socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+
+
 def free_port(addresses: list[str]) -> int:
-    """A TCP port free on every one of the addresses (bound and released at once)."""
+    """A TCP port free on every one of the addresses, IPv4 or IPv6 (bound and released at once)."""
     for _ in range(50):
-        with socket.socket() as probe:
+        with _tcp_socket(addresses[0]) as probe:
             probe.bind((addresses[0], 0))
             port = probe.getsockname()[1]
         sockets = []
         try:
             for address in addresses:
-                sock = socket.socket()
+                sock = _tcp_socket(address)
                 sockets.append(sock)
                 sock.bind((address, port))
             return port

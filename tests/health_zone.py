@@ -51,9 +51,9 @@ services:
 
 
 def http(server: RunningServer, method: str, path: str, body: Any = None, token: str | None = TOKEN,
-         raw: bytes | None = None) -> tuple[int, Any]:
+         raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """call_api with the health zone's token unless another (or None) is given."""
-    return call_api(server, method, path, body, token=token, raw=raw)
+    return call_api(server, method, path, body, token=token, raw=raw, headers=headers)
 
 
 def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[str], int]:
@@ -65,13 +65,20 @@ def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[st
 
 def start_health_server(tmp_path: Path, port: int, name: str = "srv", extra: dict | None = None) -> RunningServer:
     """A server on the health zone with checks on `port`, its API guarded by TOKEN."""
+    return start_zones_server(tmp_path, {"health.test": zone_text(port)}, name, extra)
+
+
+def start_zones_server(tmp_path: Path, zones: dict[str, str], name: str = "srv",
+                       extra: dict | None = None) -> RunningServer:
+    """A server on the given zone texts (zone name -> YAML), its API guarded by TOKEN."""
     workdir = tmp_path / name
-    zones = workdir / "zones"
-    zones.mkdir(parents=True, exist_ok=True)
-    (zones / "health.test.yaml").write_text(zone_text(port))
+    folder = workdir / "zones"
+    folder.mkdir(parents=True, exist_ok=True)
+    for zone, text in zones.items():
+        (folder / f"{zone}.yaml").write_text(text)
     (workdir / "token").write_text(TOKEN + "\n")
     config = {"http": {"token_file": str(workdir / "token")}, **(extra or {})}
-    return start_server(workdir, zones, config)
+    return start_server(workdir, folder, config)
 
 
 def start_prober(tmp_path: Path, servers: list[str], name: str = "probe-1") -> subprocess.Popen:

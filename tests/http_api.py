@@ -15,10 +15,10 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def call_api(server: RunningServer, method: str, path: str, body: Any = None, token: str | None = None,
-             raw: bytes | None = None) -> tuple[int, Any]:
+             raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """(status, decoded JSON or text); `body` is sent as JSON, `raw` as is, `token` as a bearer token."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(f"http://{server.http}{path}", data=data, method=method)
+    request = urllib.request.Request(f"http://{server.http}{path}", data=data, method=method, headers=headers or {})
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     if data is not None:

@@ -171,6 +171,6 @@ def test_metrics_reference_matches_a_real_scrape(tmp_path: Path) -> None:
     finally:
         server.stop()
     exposed = set(re.findall(r"^# TYPE (\S+) (\S+)$", scraped, re.M))
-    api = (DOCS / "api.md").read_text(encoding="utf-8").split("## Metrics", 1)[1]
-    documented = set(re.findall(r"^\| `(gslb_\w+)` \| (\w+) \|", api, re.M))
+    reference = (DOCS / "metrics.md").read_text(encoding="utf-8").split("## Reference", 1)[1]
+    documented = set(re.findall(r"^\| `(gslb_\w+)` \| (\w+) \|", reference, re.M))
     assert exposed and documented == exposed

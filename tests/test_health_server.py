@@ -125,15 +125,25 @@ def test_targets_are_distinct_address_and_check(quiet_server: RunningServer) -> 
     assert check["type"] == "http" and check["path"] == "/health" and check["fall"] == FALL
 
 
-def test_reports_drive_answers_and_stale_verdicts_expire(quiet_server: RunningServer) -> None:
+def test_reports_drive_answers_and_stale_verdicts_keep_the_last_state(quiet_server: RunningServer) -> None:
     assert report(quiet_server, "p1", {PRIMARY: False, BACKUP: True}) == (200, {"accepted": 2, "unknown": 0})
     assert answer(quiet_server)[0] == {BACKUP}
     member = first_member(quiet_server, "primary")
-    assert member["state"] == "down"
+    assert (member["state"], member["stale"]) == ("down", False)
     assert member["reports"][0]["prober"] == "p1" and member["reports"][0]["up"] is False
-    # stale_after is 2 s: with no new report the verdict is ignored and the member is unknown (initial: up)
-    wait_for(lambda: first_member(quiet_server, "primary")["state"] == "unknown", timeout=4)
-    assert answer(quiet_server)[0] == {PRIMARY}
+    # stale_after is 2 s: with no new report the verdict goes stale, and the member stays down
+    # (losing the prober is no evidence that the server came back), marked stale.
+    wait_for(lambda: first_member(quiet_server, "primary")["stale"], timeout=4)
+    member = first_member(quiet_server, "primary")
+    assert (member["state"], member["reports"][0]["fresh"]) == ("down", False)
+    assert answer(quiet_server)[0] == {BACKUP}
+    monitoring = http(quiet_server, "GET", "/status")[1]["monitoring"]
+    assert [p["name"] for p in monitoring["silent_probers"]] == ["p1"]
+    assert {(t["address"], t["state"]) for t in monitoring["stale_targets"]} == {(PRIMARY, "down"), (BACKUP, "up")}
+    report(quiet_server, "p1", {PRIMARY: True, BACKUP: True})
+    assert (first_member(quiet_server, "primary")["state"], answer(quiet_server)[0]) == ("up", {PRIMARY})
+    monitoring = http(quiet_server, "GET", "/status")[1]["monitoring"]
+    assert (monitoring["silent_probers"], monitoring["stale_targets"]) == ([], [])
 
 
 def test_unknown_target_ids_are_counted_and_skipped(quiet_server: RunningServer) -> None:
@@ -264,8 +274,8 @@ def test_metrics_parse_and_count_what_was_sent(quiet_server: RunningServer) -> N
     assert metrics[("gslb_prober_reports_total", (("prober", "p1"),))] == 1
     state = (("address", PRIMARY), ("pool", "primary"), ("state", "down"), ("zone", "health.test."))
     assert metrics[("gslb_member_state", state)] == 1
-    answered = metrics[("gslb_steering_answers_total", (("pool", "primary"), ("service", "web"),
-                                                         ("zone", "health.test.")))]
+    answered = metrics[("gslb_steering_answers_total", (("datacenter", "east"), ("pool", "primary"),
+                                                         ("service", "web"), ("zone", "health.test.")))]
     assert answered == 8
     assert metrics[("gslb_zone_reloads_total", (("result", "success"),))] == 1
     assert metrics[("gslb_dns_rate_limited_responses_total", (("action", "dropped"),))] == 0  # off by default

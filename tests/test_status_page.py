@@ -11,32 +11,26 @@ Run as a script to regenerate the screenshot in the docs:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gslb.api.page import COLOURS
+from tests.browser import CHROMIUM_TIMEOUT, Element, chromium_command, dump_dom, screenshot, stop_group
 from tests.harness import RunningServer, start_server
 from tests.http_api import call_api
 
 TOKEN = "status-page-token-0123456789"
 PROBER = "probe-frankfurt-1"
-CHROMIUM_TIMEOUT = 60.0
 REFRESH_BUDGET = 2.5 * 2 + 3.0  # two refresh periods and slack: a change shows up within this
 
 # Members of each pool; no prober runs, so states come from the test's own reports and overrides.
@@ -72,7 +66,7 @@ services:
 DATACENTERS = ["ashburn", "san-jose", "sao-paulo", "frankfurt", "singapore", "sydney", "lab"]
 
 
-def start_status_server(workdir: Path, zones: dict[str, str] | None = None) -> RunningServer:
+def start_status_server(workdir: Path, zones: dict[str, str] | None = None, stale_after: str = "10m") -> RunningServer:
     zones_dir = workdir / "zones"
     zones_dir.mkdir(parents=True, exist_ok=True)
     for name, text in (zones or {"status.test": ZONE.format(port=9)}).items():
@@ -80,7 +74,7 @@ def start_status_server(workdir: Path, zones: dict[str, str] | None = None) -> R
     (workdir / "token").write_text(TOKEN + "\n")
     # Reports stay fresh for the whole test; nothing probes (no prober, no embedded one).
     return start_server(workdir, zones_dir, {"http": {"token_file": str(workdir / "token")},
-                                             "health": {"stale_after": "10m"}})
+                                             "health": {"stale_after": stale_after}})
 
 
 def api(server: RunningServer, method: str, path: str, body: Any = None) -> Any:
@@ -89,148 +83,32 @@ def api(server: RunningServer, method: str, path: str, body: Any = None) -> Any:
     return answer
 
 
-def report(server: RunningServer, verdicts: dict[str, bool]) -> None:
+def report(server: RunningServer, verdicts: dict[str, bool], prober: str = PROBER,
+           datacenter: str = "frankfurt") -> None:
     targets = {t["address"]: t["id"] for t in api(server, "GET", "/v1/targets")["targets"]}
     results = [{"id": targets[address], "up": up, "rtt_ms": 3.2 if up else None,
                 "error": None if up else "connection refused"} for address, up in verdicts.items()]
     results = [{k: v for k, v in r.items() if v is not None} for r in results]
-    answer = api(server, "POST", "/v1/reports", {"prober": PROBER, "datacenter": "frankfurt", "results": results})
+    answer = api(server, "POST", "/v1/reports", {"prober": prober, "datacenter": datacenter, "results": results})
     assert answer["accepted"] == len(verdicts)
 
 
-def break_some(server: RunningServer) -> None:
+def break_some(server: RunningServer, skip: frozenset[str] = frozenset()) -> None:
     """ashburn degraded (one of two members down by report), frankfurt down (a pool override)."""
-    report(server, {"127.0.20.1": False, "127.0.20.2": True, "127.0.20.3": True, "127.0.20.4": True,
-                    "127.0.20.7": True, "127.0.20.8": True})
+    verdicts = {"127.0.20.1": False, "127.0.20.2": True, "127.0.20.3": True, "127.0.20.4": True,
+                "127.0.20.7": True, "127.0.20.8": True}
+    report(server, {address: up for address, up in verdicts.items() if address not in skip})
     api(server, "PUT", "/v1/overrides/status.test/pools/eu", {"state": "down", "reason": "fibre cut", "by": "ops"})
 
 
-# -- Chromium ----------------------------------------------------------------------------------
+SCREENSHOT_STALE_AFTER = 8.0
 
 
-def chromium_binary() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
-    if found is None:
-        pytest.fail("Chromium is needed to test the status page and is not installed: "
-                    "run `make tools` (or `apt-get install -y chromium`)", pytrace=False)
-    return found
-
-
-def chromium_command(profile: Path, *extra: str) -> list[str]:
-    return [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--no-default-browser-check", "--no-proxy-server",
-            "--hide-scrollbars", f"--user-data-dir={profile}", *extra]
-
-
-def stop_group(proc: subprocess.Popen) -> None:
-    """Stop the Chromium we started and its helper processes (its own process group)."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=5)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # helpers left behind, if any
-    proc.wait()
-
-
-def run_chromium(*args: str, timeout: float = CHROMIUM_TIMEOUT) -> str:
-    with tempfile.TemporaryDirectory(prefix="gslb-chromium-") as profile:
-        proc = subprocess.Popen(chromium_command(Path(profile), *args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            stop_group(proc)
-            raise AssertionError(f"chromium {' '.join(args)} did not finish in {timeout} s") from None
-        finally:
-            stop_group(proc)
-    assert proc.returncode == 0, f"chromium failed ({proc.returncode}): {err[-2000:]}"
-    return out
-
-
-def dump_dom(url: str, budget_ms: int = 5000) -> Element:
-    return parse_html(run_chromium("--virtual-time-budget=" + str(budget_ms), "--dump-dom", url))
-
-
-def screenshot(url: str, out: Path, size: str = "1280,900", budget_ms: int = 5000) -> None:
-    run_chromium(f"--virtual-time-budget={budget_ms}", f"--screenshot={out.resolve()}", f"--window-size={size}", url)
-    assert out.stat().st_size > 10_000
-
-
-# -- a small DOM from --dump-dom ---------------------------------------------------------------
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-@dataclass
-class Element:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Element | str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text for c in self.children)
-
-    def find_all(self, test: Callable[[Element], bool]) -> Iterator[Element]:
-        for child in self.children:
-            if isinstance(child, Element):
-                if test(child):
-                    yield child
-                yield from child.find_all(test)
-
-    def select(self, tag: str | None = None, cls: str | None = None, **data: str) -> list[Element]:
-        """Elements by tag, by one class and by data-* attributes (data_name="x" is data-name)."""
-        def test(e: Element) -> bool:
-            return ((tag is None or e.tag == tag)
-                    and (cls is None or cls in e.attrs.get("class", "").split())
-                    and all(e.attrs.get("data-" + k.removeprefix("data_").replace("_", "-")) == v
-                            for k, v in data.items()))
-        return list(self.find_all(test))
-
-    def by_id(self, value: str) -> Element:
-        [found] = self.find_all(lambda e: e.attrs.get("id") == value)
-        return found
-
-    def one(self, tag: str | None = None, cls: str | None = None, **data: str) -> Element:
-        found = self.select(tag, cls, **data)
-        assert len(found) == 1, f"expected one {tag} .{cls} {data}, found {len(found)}"
-        return found[0]
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(element)
-        if tag not in VOID:
-            self.stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse_html(text: str) -> Element:
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    return builder.root
+def blind_some(server: RunningServer) -> None:
+    """break_some, plus sydney's only prober gone silent after reporting its member down."""
+    report(server, {"127.0.20.8": False}, prober="probe-sydney-1", datacenter="sydney")
+    time.sleep(SCREENSHOT_STALE_AFTER + 1.5)
+    break_some(server, skip=frozenset({"127.0.20.8"}))
 
 
 def marker(dom: Element, name: str) -> tuple[str, str, str]:
@@ -467,9 +345,9 @@ def main(argv: list[str]) -> int:
     """Start a server on the test zone, break some of it, and take the screenshot for the docs."""
     out = Path(argv[0] if argv else "docs/status-page.png")
     with tempfile.TemporaryDirectory(prefix="gslb-status-page-") as workdir:
-        running = start_status_server(Path(workdir))
+        running = start_status_server(Path(workdir), stale_after=f"{SCREENSHOT_STALE_AFTER:g}s")
         try:
-            break_some(running)
+            blind_some(running)
             screenshot(f"http://{running.http}/", out, size=argv[1] if len(argv) > 1 else "1280,900")
         finally:
             running.stop()

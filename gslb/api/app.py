@@ -50,7 +50,7 @@ async def explain(request: web.Request) -> web.Response:
     try:
         report = explain_query(
             server.zones, server.steering, query["name"], query.get("type", "A"), query["client"],
-            query.get("ecs") or None,
+            query.get("ecs") or None, overrides=server.health.override_for,
         )
     except ExplainError as exc:
         return web.json_response({"error": str(exc)}, status=400)

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 OVERRIDE_KEYS = {"state", "expires_in", "reason", "by"}
 MAX_LOGGED_DETAIL = 200
 MAX_REASON = 500
+MAX_NAME = 128
+NAME_TEXT = f"printable text of 1 to {MAX_NAME} characters"
 
 
 def _bad_request(message: str) -> web.HTTPBadRequest:
@@ -47,9 +49,25 @@ async def _json_body(request: web.Request) -> Any:
         raise _bad_request("the body is not valid JSON") from None
 
 
+def _who(request: web.Request, body: dict[str, Any] | None = None) -> str | None:
+    """Who makes the change: the body's `by`, else the X-Gslb-User header, else nobody named."""
+    by = (body or {}).get("by")
+    if by is not None:
+        return str(by)
+    header = request.headers.get("X-Gslb-User")
+    if header is not None and not _valid_name(header):
+        raise _bad_request(f"X-Gslb-User: expected {NAME_TEXT}")
+    return header
+
+
 def _actor(request: web.Request, body: dict[str, Any] | None = None) -> str:
-    who = (body or {}).get("by") or request.headers.get("X-Gslb-User")
+    """Who and from where, for the audit log and the log line."""
+    who = _who(request, body)
     return f"{who} via {request.remote}" if who else f"api via {request.remote}"
+
+
+def _valid_name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and value.isprintable()
 
 
 class HealthRoutes:
@@ -91,7 +109,7 @@ class HealthRoutes:
 
     async def list_overrides(self, request: web.Request) -> web.Response:
         self.authorize(request)
-        return web.json_response({"overrides": [o.to_json() for o in self.server.health.overrides.active()]})
+        return web.json_response({"overrides": [o.to_api_json() for o in self.server.health.overrides.active()]})
 
     def _subject(self, request: web.Request) -> tuple[str, str, str, str | None]:
         """(zone, kind, name, address) from the path, checked against the zones being served."""
@@ -123,16 +141,17 @@ class HealthRoutes:
         body = await _json_body(request)
         zone, kind, name, address = self._subject(request)
         state, expires_in, reason = _override_body(body)
+        by = _who(request, body)
         now = self.server.health.clock()
         override = Override(
             zone, kind, name, address, state, reason, now,
-            now + expires_in if expires_in is not None else None, body.get("by"),
+            now + expires_in if expires_in is not None else None, by,
         )
         try:
             await self.server.health.set_override(override, _actor(request, body))
         except BackendUnavailable as exc:
             raise _unavailable(str(exc)) from None
-        return web.json_response(override.to_json())
+        return web.json_response(override.to_api_json())
 
     async def delete_override(self, request: web.Request) -> web.Response:
         self.authorize(request)
@@ -189,6 +208,6 @@ def _override_body(body: Any) -> tuple[str, float | None, str]:
     if not isinstance(reason, str) or len(reason) > MAX_REASON:
         raise _bad_request(f"reason: expected text of at most {MAX_REASON} characters")
     by = body.get("by")
-    if by is not None and (not isinstance(by, str) or not by or len(by) > 128):
-        raise _bad_request("by: expected text of 1 to 128 characters")
+    if by is not None and not _valid_name(by):
+        raise _bad_request(f"by: expected {NAME_TEXT}")
     return state, float(expires_in) if expires_in is not None else None, reason

@@ -1,7 +1,8 @@
 """`GET /metrics`: Prometheus families made at scrape time from the server's plain counters.
 
 The DNS path counts in plain integers (`gslb.dns.stats`); this collector reads them, summed over
-every process that answers DNS, together with the health state, only when /metrics is asked for.
+every process that answers DNS, together with the health state (`api.metrics_health`), only when
+/metrics is asked for. docs/metrics.md lists every family.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from gslb.api.control import ServerControl
+from gslb.api.metrics_health import health_families
 from gslb.dns.stats import LATENCY_BUCKETS, DnsCounters, QueryStats
-from gslb.health.monitor import HealthMonitor
+from gslb.geo.database import GeoDatabase
 from gslb.wire.constants import rcode_name, type_name
+from gslb.zones.zoneset import ZoneSet
 
 TCP_CLOSE_REASONS = (("connection_cap", "rejected"), ("idle", "idle_closed"), ("query_cap", "query_capped"),
                      ("not_reading", "aborted"), ("bad_message", "bad_messages"))
@@ -30,8 +33,9 @@ class GslbCollector(Collector):
         server = self.server
         counters = server.counters()
         yield from _query_families(counters.queries)
+        yield from _steering_families(counters.queries, server.zones)
         yield from _limit_families(counters)
-        yield from _health_families(server.health)
+        yield from health_families(server.zones, server.health)
         reloads = CounterMetricFamily("gslb_zone_reloads", "Zone file loads, by result", labels=["result"])
         for result, count in sorted(server.reload_counts.items()):
             reloads.add_metric([result], count)
@@ -40,6 +44,10 @@ class GslbCollector(Collector):
         for zone in server.zones:
             serial.add_metric([zone.origin.text], zone.serial)
         yield serial
+        yield GaugeMetricFamily("gslb_zone_files_rejected",
+                                "Zone files whose last reload was rejected: what serves from them is older or nothing",
+                                value=len(server.reload_attempts.rejected()))
+        yield from _geo_families(server.steering.geo, server.health.clock())
 
 
 def _query_families(stats: QueryStats) -> Iterator:
@@ -62,11 +70,35 @@ def _query_families(stats: QueryStats) -> Iterator:
         buckets.append(("+Inf" if bound == float("inf") else repr(bound), running))
     yield HistogramMetricFamily("gslb_dns_query_duration_seconds", "Time from a query's arrival to its reply",
                                 buckets=buckets, sum_value=stats.latency_sum)
+
+
+def _steering_families(stats: QueryStats, zones: ZoneSet) -> Iterator:
+    """Steered answers by pool (with the pool's datacenter, looked up now in the zones served),
+    and the answers that were not the all-up one, by why (see `Steered.counted`)."""
+    datacenters = {(zone.origin.text, name): pool.datacenter or ""
+                   for zone in zones if zone.policy is not None for name, pool in zone.policy.pools.items()}
     answers = CounterMetricFamily("gslb_steering_answers", "Steered answers, by service and the pool answered from",
-                                  labels=["zone", "service", "pool"])
-    for (zone, service, pool), count in sorted(stats.steered.items()):
-        answers.add_metric([zone, service, pool], count)
+                                  labels=["zone", "service", "pool", "datacenter"])
+    fallback = CounterMetricFamily("gslb_steering_fallback_answers",
+                                   "Steered answers not what every member up would give, by why",
+                                   labels=["zone", "service", "reason"])
+    for (zone, service, pool, reason), count in sorted(stats.steered.items()):
+        if pool:
+            answers.add_metric([zone, service, pool, datacenters.get((zone, pool), "")], count)
+        else:
+            fallback.add_metric([zone, service, reason], count)
     yield answers
+    yield fallback
+
+
+def _geo_families(geo: GeoDatabase | None, now: float) -> Iterator:
+    """How old the geo database is: locations drift as address blocks move between networks."""
+    if geo is None:
+        return
+    age = GaugeMetricFamily("gslb_geodb_age_seconds", "Seconds since the geo database in use was built",
+                            labels=["type"])
+    age.add_metric([geo.database_type], max(0.0, now - geo.build_epoch))
+    yield age
 
 
 def _limit_families(counters: DnsCounters) -> Iterator:
@@ -83,34 +115,6 @@ def _limit_families(counters: DnsCounters) -> Iterator:
     yield CounterMetricFamily("gslb_dns_udp_replies_dropped",
                               "UDP replies the socket could not take (send buffer full)",
                               value=counters.udp.replies_dropped)
-
-
-def _health_families(monitor: HealthMonitor) -> Iterator:
-    members = GaugeMetricFamily("gslb_member_state", "1 for each member's current state (up, down, unknown)",
-                                labels=["zone", "pool", "address", "state"])
-    for (zone, pool, address), state in sorted(monitor.view.states().items(),
-                                               key=lambda item: (item[0][0], item[0][1], str(item[0][2]))):
-        for name in ("up", "down", "unknown"):
-            members.add_metric([zone, pool, str(address), name], 1.0 if state.value == name else 0.0)
-    yield members
-    reports = CounterMetricFamily("gslb_prober_reports", "Reports accepted from each prober", labels=["prober"])
-    for prober, count in sorted(monitor.stats.reports.items()):
-        reports.add_metric([prober], count)
-    yield reports
-    results = CounterMetricFamily("gslb_prober_results", "Results in accepted reports, by outcome",
-                                  labels=["prober", "outcome"])
-    for (prober, outcome), count in sorted(monitor.stats.results.items()):
-        results.add_metric([prober, outcome], count)
-    yield results
-    rejected = CounterMetricFamily("gslb_prober_reports_rejected", "Reports refused (401, 400), by reason",
-                                   labels=["reason"])
-    for reason, count in sorted(monitor.stats.rejected.items()):
-        rejected.add_metric([reason], count)
-    yield rejected
-    backend = GaugeMetricFamily("gslb_health_backend_connected", "1 when the shared health backend is reachable",
-                                labels=["kind"])
-    backend.add_metric([monitor.backend.kind], 1.0 if monitor.backend.connected else 0.0)
-    yield backend
 
 
 def build_registry(server: ServerControl) -> CollectorRegistry:

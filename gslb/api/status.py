@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from gslb.api.control import ServerControl
+from gslb.api.states import datacenter_counts, pool_families, steered_zones, summary
+from gslb.common.times import iso
 from gslb.health.monitor import HealthMonitor
-from gslb.health.view import State, counts_as_up
 from gslb.zones.zoneset import ZoneSet
-
-
-def iso(timestamp: float | None) -> str | None:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat() if timestamp is not None else None
 
 
 def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]:
     now = monitor.clock()
     pools = []
-    for zone in zones:
-        if zone.policy is None:
-            continue
+    for zone in steered_zones(zones):
         for pool in zone.policy.pools.values():
             members = []
-            live = 0
             for member in pool.members:
                 key = (zone.origin.text, pool.name, member.address)
                 state = monitor.view.member_state(*key)
-                live += counts_as_up(state, pool.initial)
                 override = monitor.override_for(key)
                 target = monitor.index.target_of.get(key)
                 reports = [
@@ -38,17 +30,21 @@ def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]
                 members.append({
                     "address": str(member.address),
                     "state": state.value,
+                    "stale": monitor.is_stale(target),  # every verdict stale: the last known state
                     "since": iso(monitor.since(key)),
-                    "override": override.to_json() if override is not None else None,
+                    "override": override.to_api_json() if override is not None else None,
                     "probed": target is not None,
                     "target": target,
                     "reports": reports,
                 })
+            families = pool_families(monitor.view, zone, pool)
             pools.append({
                 "zone": zone.origin.text.rstrip("."),
                 "name": pool.name,
                 "datacenter": pool.datacenter,
-                "state": "up" if live >= pool.min_healthy else "down",
+                # up or down for every family it has, degraded when the families disagree
+                "state": summary(family["state"] for family in families.values()),
+                "families": families,
                 "min_healthy": pool.min_healthy,
                 "members": members,
             })
@@ -56,31 +52,21 @@ def pools_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]
 
 
 def datacenters_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str, Any]]:
-    """Per datacenter: up when every member counts as up, down when none does, else degraded."""
+    """Per datacenter: up when every member counts as up, down when none does, else degraded;
+    the same per address family."""
     result = []
-    for zone in zones:
-        if zone.policy is None:
-            continue
+    for zone in steered_zones(zones):
         for name, datacenter in zone.policy.datacenters.items():
-            total = up = unknown = live = 0
-            for pool in zone.policy.pools.values():
-                if pool.datacenter != name:
-                    continue
-                for member in pool.members:
-                    state = monitor.view.member_state(zone.origin.text, pool.name, member.address)
-                    total += 1
-                    up += state is State.UP
-                    unknown += state is State.UNKNOWN
-                    live += counts_as_up(state, pool.initial)
-            state_name = "up" if live == total else "down" if live == 0 else "degraded"
+            overall, families = datacenter_counts(monitor.view, zone, name)
             result.append({
                 "zone": zone.origin.text.rstrip("."),
                 "name": name,
                 "location": list(datacenter.location) if datacenter.location else None,
-                "state": state_name,
-                "members_up": up,
-                "members_unknown": unknown,
-                "members_total": total,
+                "state": overall.state,
+                "families": {family: count.state for family, count in families.items()},
+                "members_up": overall.up,
+                "members_unknown": overall.unknown,
+                "members_total": overall.total,
             })
     return result
 
@@ -88,9 +74,51 @@ def datacenters_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str,
 def probers_status(monitor: HealthMonitor) -> list[dict[str, Any]]:
     return [
         {"name": name, "last_report": iso(info.last_report), "datacenter": info.datacenter,
-         "location": list(info.location) if info.location else None}
+         "location": list(info.location) if info.location else None,
+         "silent": name in monitor.blindness.silent}
         for name, info in sorted(monitor.probers.items())
     ]
+
+
+def monitoring_status(monitor: HealthMonitor) -> dict[str, Any]:
+    """Where health is blind: probers silent past stale_after, targets kept at their last known state."""
+    now = monitor.clock()
+    stale = []
+    for target in sorted(monitor.blindness.stale):
+        verdicts = monitor.verdicts.get(target, {})
+        found = monitor.index.targets.get(target)
+        stale.append({
+            "target": target,
+            "address": found.address if found is not None else None,
+            "state": monitor.target_state(target, now).value,
+            "last_verdict": iso(max((v.received for v in verdicts.values()), default=None)),
+        })
+    return {
+        "stale_after": monitor.stale_after,
+        "silent_probers": [
+            {"name": name, "last_report": iso(monitor.probers[name].last_report)}
+            for name in sorted(monitor.blindness.silent) if name in monitor.probers
+        ],
+        "stale_targets": stale,
+    }
+
+
+def zone_files_status(server: ServerControl) -> list[dict[str, Any]]:
+    """Per zone file: the zone and serial it serves (if any), and its last reload attempt."""
+    serving = {zone.file: zone for zone in server.zones}
+    result = []
+    for attempt in server.reload_attempts.files.values():
+        zone = serving.get(attempt.file)
+        result.append({
+            "file": attempt.file,
+            "zone": zone.origin.text if zone is not None else None,
+            "serial": zone.serial if zone is not None else None,
+            "loaded_at": iso(zone.loaded_at) if zone is not None else None,
+            "latest": attempt.loaded,  # false: the file as it is now was rejected
+            "last_attempt": {"time": iso(attempt.time), "trigger": attempt.trigger,
+                             "result": "loaded" if attempt.loaded else "rejected", "errors": list(attempt.errors)},
+        })
+    return result
 
 
 def server_status(server: ServerControl) -> dict[str, Any]:
@@ -102,8 +130,10 @@ def server_status(server: ServerControl) -> dict[str, Any]:
             {"zone": zone.origin.text, "serial": zone.serial, "loaded_at": iso(zone.loaded_at), "file": zone.file}
             for zone in zones
         ],
+        "zone_files": zone_files_status(server),
         "datacenters": datacenters_status(zones, server.health),
         "pools": pools_status(zones, server.health),
         "probers": probers_status(server.health),
+        "monitoring": monitoring_status(server.health),
         "dns_processes": server.dns_processes(),
     }

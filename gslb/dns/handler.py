@@ -33,7 +33,7 @@ from gslb.zones.zoneset import ZoneSet
 log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]
+Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str, str], ...]]
 
 class ServingState:
     """What queries read: the zone set, swapped whole on reload."""
@@ -68,29 +68,29 @@ class QueryHandler:
             if compiled is not None and self.query_log is None:
                 result = compiled.answer(data, source, tcp, limiter)
                 if result is not None:
-                    reply, zone, qtype, ecs, pools = result
-                    return self._count(reply, zone, qtype, ecs, pools, tcp, started)
+                    reply, zone, qtype, ecs, counted = result
+                    return self._count(reply, zone, qtype, ecs, counted, tcp, started)
                 found = compiled.missed
-            reply, zone, qtype, ecs, pools = self._handle(data, source, tcp, limiter, found)
+            reply, zone, qtype, ecs, counted = self._handle(data, source, tcp, limiter, found)
         except Exception:
             log.exception("internal error answering a query from %s", source)
-            reply, zone, qtype, ecs, pools = self._servfail(data), "", 0, False, ()
-        return self._count(reply, zone, qtype, ecs, pools, tcp, started)
+            reply, zone, qtype, ecs, counted = self._servfail(data), "", 0, False, ()
+        return self._count(reply, zone, qtype, ecs, counted, tcp, started)
 
-    def _count(self, reply: bytes | None, zone: str, qtype: int, ecs: bool, pools: tuple[tuple[str, str, str], ...],
-               tcp: bool, started: float) -> bytes | None:
+    def _count(self, reply: bytes | None, zone: str, qtype: int, ecs: bool,
+               counted: tuple[tuple[str, str, str, str], ...], tcp: bool, started: float) -> bytes | None:
         if reply is not None:
             stats = self.stats
             stats.count(zone, qtype, reply[3] & 0x0F, "tcp" if tcp else "udp", bool(reply[2] & 0x02), ecs,
                         perf_counter() - started)
-            if pools:
-                stats.count_steered(pools)
+            if counted:
+                stats.count_steered(counted)
         return reply
 
     def _handle(
         self, data: bytes, source: IPAddress, tcp: bool, limiter: RateLimiter | None, found: Scanned | None
     ) -> Counted:
-        """The general path: the reply, and for the counters the zone, the type, whether ECS was sent, the pools.
+        """The general path: the reply, and for the counters the zone, type, whether ECS was sent, steering keys.
 
         `found`: the compiled path scanned this query and could not answer it; what is answered
         here is filed with it for next time.
@@ -126,9 +126,9 @@ class QueryHandler:
             verdict = limiter.check(source, response_identity(question, answer))
             if verdict != SEND:
                 reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
-                return reply, answer.zone, question.qtype, ecs is not None, answer.pools
+                return reply, answer.zone, question.qtype, ecs is not None, answer.counted
         reply = render_answer(query.header, question, answer, limit, opt)
-        return reply, answer.zone, question.qtype, ecs is not None, answer.pools
+        return reply, answer.zone, question.qtype, ecs is not None, answer.counted
 
     @staticmethod
     def _servfail(data: bytes) -> bytes | None:

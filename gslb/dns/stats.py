@@ -25,7 +25,9 @@ class QueryStats:
         self.truncated: dict[str, int] = {}  # transport -> replies sent with TC=1
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
-        self.steered: dict[tuple[str, str, str], int] = {}  # (zone, service, pool) -> answers
+        # Steered answers: (zone, service, pool, "") per pool answered from, and
+        # (zone, service, "", why) per answer that is not the all-up one (Steered.counted).
+        self.steered: dict[tuple[str, str, str, str], int] = {}
 
     def count(self, zone: str, qtype: int, rcode: int, transport: str, truncated: bool, ecs: bool,
               seconds: float) -> None:
@@ -39,9 +41,9 @@ class QueryStats:
         self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         self.latency_sum += seconds
 
-    def count_steered(self, pools: tuple[tuple[str, str, str], ...]) -> None:
+    def count_steered(self, counted: tuple[tuple[str, str, str, str], ...]) -> None:
         steered = self.steered
-        for key in pools:
+        for key in counted:
             steered[key] = steered.get(key, 0) + 1
 
     def total(self) -> int:

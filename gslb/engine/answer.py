@@ -31,6 +31,6 @@ class Answer:
     steered: Steered | None = None  # the steering decision, when a service answered
 
     @property
-    def pools(self) -> tuple[tuple[str, str, str], ...]:
-        """(zone, service, pool) the answer came from, for the counters."""
-        return self.steered.pools if self.steered is not None else ()
+    def counted(self) -> tuple[tuple[str, str, str, str], ...]:
+        """What the steering counters bump for this answer (see `Steered.counted`)."""
+        return self.steered.counted if self.steered is not None else ()

@@ -2,16 +2,21 @@
 
 The query goes through the same resolver and steering engine as real queries, with a
 steering wrapper that records each decision, so the explanation cannot drift from what the
-server actually answers.
+server actually answers. Asked of the running server, it also names the operator override that
+decided each member (who set it, why, until when), since an override is the one thing in a
+decision that no probe explains.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
+from gslb.health.overrides import Override
+from gslb.health.targets import MemberKey
 from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine
 from gslb.steering.steered import Steered
@@ -26,16 +31,22 @@ class ExplainError(ValueError):
     """A question that cannot be explained (bad name, type, address or subnet)."""
 
 
+OverrideLookup = Callable[[MemberKey], Override | None]  # the override deciding a member, if any
+
+
 class _TracingSteering:
     """Steering that also keeps the engine's decision trace for every steered name."""
 
-    def __init__(self, engine: SteeringEngine) -> None:
+    def __init__(self, engine: SteeringEngine, overrides: OverrideLookup | None) -> None:
         self.engine = engine
+        self.overrides = overrides
         self.traces: list[dict[str, Any]] = []
 
     def steer(self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client) -> Steered:
         steps: list[dict[str, Any]] = []
         steered = self.engine.steer_traced(zone, node, owner, qtype, client, steps)
+        if self.overrides is not None:
+            _name_overrides(steps, zone.origin.text, self.overrides)
         service = zone.policy.services[node.service or ""]
         self.traces.append({
             "name": owner.text,
@@ -48,6 +59,17 @@ class _TracingSteering:
             "servfail": steered.servfail,
         })
         return steered
+
+
+def _name_overrides(steps: list[dict[str, Any]], zone: str, lookup: OverrideLookup) -> None:
+    """Add to each member of each pool considered the override that decides it, or None."""
+    for step in steps:
+        for candidate in step.get("candidates", []):
+            if candidate["kind"] != "pool":
+                continue
+            for member in candidate["members"]:
+                override = lookup((zone, candidate["name"], ipaddress.ip_address(member["address"])))
+                member["override"] = override.to_api_json() if override is not None else None
 
 
 def parse_ecs(text: str) -> ClientSubnet:
@@ -67,8 +89,9 @@ def parse_ecs(text: str) -> ClientSubnet:
 
 def explain(
     zones: ZoneSet, engine: SteeringEngine, name: str, qtype: str = "A", client: str = "127.0.0.1",
-    ecs: str | None = None,
+    ecs: str | None = None, overrides: OverrideLookup | None = None,
 ) -> dict[str, Any]:
+    """The report; `overrides` (the server's, when it is asked) names what decided each member."""
     try:
         qname = Name.from_text(name)
     except BadNameError as exc:
@@ -83,7 +106,7 @@ def explain(
         raise ExplainError(f"client {client!r} is not an IP address") from None
     subnet = parse_ecs(ecs) if ecs else None
     who = Client(source, subnet)
-    tracing = _TracingSteering(engine)
+    tracing = _TracingSteering(engine, overrides)
     answer = Responder(Resolver(tracing)).respond(zones, qname, rtype, RRClass.IN, who)
     location, network = engine.geo.lookup(who.address) if engine.geo is not None else (None, None)
     return {
@@ -142,8 +165,8 @@ def format_explain(report: dict[str, Any]) -> str:
                 if candidate["kind"] == "service":
                     lines.append(f"    - {candidate['name']}: service")
                     continue
-                members = ", ".join(f"{m['address']} {m['state']}" for m in candidate["members"])
-                lines.append(f"    - {candidate['name']} [{candidate['datacenter']}]: {candidate['state']} ({members})")
+                lines.append(f"    - {candidate['name']} [{candidate['datacenter']}]: {_pool_text(candidate)}")
+                lines.extend(f"      override: {text}" for text in _overrides_text(candidate))
             if "distances_km" in step:
                 lines.append("    distances (km, after bias): " +
                              ", ".join(f"{k} {v}" for k, v in step["distances_km"].items()))
@@ -157,3 +180,32 @@ def format_explain(report: dict[str, Any]) -> str:
     lines.append(f"rcode:    {report['rcode']}")
     lines.extend(f"answer:   {record}" for record in report["answer"] or ["(none)"])
     return "\n".join(lines)
+
+
+def _pool_text(candidate: dict[str, Any]) -> str:
+    """'up (192.0.2.1 up)', or for a dual-stack pool 'down [ipv4 down, ipv6 up] (127.50.2.1 down, ::1 up)'."""
+    state = candidate["state"]
+    if state == "skipped":
+        state = "skipped, no member of the asked family"
+    elif "families" in candidate:
+        state += " [" + ", ".join(f"{family} {value}" for family, value in candidate["families"].items()) + "]"
+    members = ", ".join(f"{m['address']} {m['state']}" for m in candidate["members"])
+    return f"{state} ({members})"
+
+
+def _overrides_text(candidate: dict[str, Any]) -> list[str]:
+    """Each override deciding members of the pool, once: 'down (pool eu) by ops: fibre cut, until ...'."""
+    lines: list[str] = []
+    for member in candidate["members"]:
+        override = member.get("override")
+        if not override:
+            continue
+        where = {"members": f"member {override.get('address')}", "pools": f"pool {override['name']}",
+                 "datacenters": f"datacenter {override['name']}"}[override["kind"]]
+        text = f"{override['state']} ({where}) by {override.get('by') or 'someone unnamed'}"
+        text += f": {override['reason']}" if override.get("reason") else ": no reason given"
+        text += f", until {override['expires']}" if override.get("expires") else ", until lifted"
+        text += f", set {override['created']}"
+        if text not in lines:
+            lines.append(text)
+    return lines

@@ -2,10 +2,12 @@
 
 Per target the monitor keeps the latest verdict of each prober, stamped with the time this
 server received it. A target is up when its fresh verdicts (younger than `stale_after`) meet the
-quorum, unknown when none is fresh. Overrides win over verdicts: a member override over a pool
-override over a datacenter override. Every change (a report, an override, a reload, and a tick
-each second for staleness and expiry) rebuilds a complete `HealthView` off to the side and hands
-it to `publish`, which swaps it in with one assignment.
+quorum. When every verdict on it is stale it keeps the state its last verdicts gave, marked
+stale (`health.staleness`), and it is unknown only when it has no verdict at all. Overrides win
+over verdicts: a member override over a pool override over a datacenter override. Every change
+(a report, an override, a reload, and a tick each second for staleness and expiry) rebuilds a
+complete `HealthView` off to the side and hands it to `publish`, which swaps it in with one
+assignment.
 
 A backend (`health.backend`) shares verdicts and overrides with other servers: what this server
 receives goes to the backend, and what the backend hears of comes in through `merge` and the
@@ -30,6 +32,7 @@ from gslb.health.backend import HealthBackend
 from gslb.health.overrides import Override, OverrideBook, OverrideKey
 from gslb.health.records import ProberInfo, Verdict
 from gslb.health.reports import Report
+from gslb.health.staleness import Blindness, last_word
 from gslb.health.targets import MemberKey, TargetIndex
 from gslb.health.view import NO_MEASUREMENTS, HealthView, Measurements, State
 from gslb.zones.zoneset import ZoneSet
@@ -82,6 +85,7 @@ class HealthMonitor:
         self.probers: dict[str, ProberInfo] = {}
         self.stats = MonitorStats()
         self.view = HealthView()
+        self.blindness = Blindness()  # silent probers and stale targets, as of the last rebuild
         self._since: dict[MemberKey, tuple[State, float]] = {}
         self._measured = False  # some service uses latency or least-loaded
         self._measured_at = float("-inf")
@@ -179,11 +183,17 @@ class HealthMonitor:
         return {p: v for p, v in self.verdicts.get(target, {}).items() if now - v.received <= limit}
 
     def target_state(self, target: str, now: float) -> State:
-        fresh = self.fresh(target, now)
-        if not fresh:
-            return State.UNKNOWN
-        ups = sum(v.up for v in fresh.values())
-        return State.UP if quorum_met(ups, len(fresh), self.config.quorum) else State.DOWN
+        """The quorum of the fresh verdicts; with only stale ones, of the last verdicts received."""
+        verdicts = self.verdicts.get(target)
+        if not verdicts:
+            return State.UNKNOWN  # never judged since start (nor restored from a shared backend)
+        judged = self.fresh(target, now) or last_word(verdicts)
+        ups = sum(v.up for v in judged.values())
+        return State.UP if quorum_met(ups, len(judged), self.config.quorum) else State.DOWN
+
+    def is_stale(self, target: str | None) -> bool:
+        """Whether every verdict on the target was stale at the last rebuild."""
+        return target in self.blindness.stale
 
     def override_for(self, key: MemberKey) -> Any:
         zone_text, pool_name, address = key
@@ -212,6 +222,9 @@ class HealthMonitor:
     def rebuild(self) -> None:
         now = self.clock()
         states = {key: self.member_state(key, now) for key in self.index.target_of}
+        stale = frozenset(target for target, verdicts in self.verdicts.items()
+                          if verdicts and not self.fresh(target, now))
+        self.blindness.update(self.probers, stale, self.stale_after, now, self._address_of)
         for key, state in states.items():
             previous = self._since.get(key)
             if previous is None or previous[0] is not state:
@@ -233,6 +246,10 @@ class HealthMonitor:
             return
         self.view = HealthView(states, self.view.generation + 1, measurements)
         self.publish(self.view)
+
+    def _address_of(self, target: str) -> str:
+        found = self.index.targets.get(target)
+        return found.address if found is not None else target
 
     def since(self, key: MemberKey) -> float | None:
         found = self._since.get(key)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gslb.common.statefile import write_atomically
+from gslb.common.times import iso
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,20 @@ class Override:
         return (self.zone, self.kind, self.name, self.address)
 
     def to_json(self) -> dict[str, Any]:
+        """As stored (state file, Redis): times in Unix seconds."""
         data = asdict(self)
         if self.address is None:
             del data["address"]
         if self.expires is None:
             del data["expires"]
+        return data
+
+    def to_api_json(self) -> dict[str, Any]:
+        """As the HTTP API and explain show it: times in ISO 8601 UTC, like every time in /status."""
+        data = self.to_json()
+        data["created"] = iso(self.created)
+        if self.expires is not None:
+            data["expires"] = iso(self.expires)
         return data
 
     @classmethod

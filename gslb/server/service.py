@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -32,6 +33,7 @@ from gslb.health.backend import HealthBackend, LocalBackend
 from gslb.health.monitor import HealthMonitor
 from gslb.health.view import HealthView
 from gslb.server.sdnotify import Notifier
+from gslb.zones.attempts import AttemptBook
 from gslb.zones.directory import LoadReport, reload_zones
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.serials import SerialBook
@@ -76,6 +78,7 @@ class GslbServer:
                                     backend=open_backend(config.health))
         self.background: list[BackgroundService] = []
         self.reload_counts: dict[str, int] = {"success": 0, "failure": 0}
+        self.reload_attempts = AttemptBook()  # per zone file, its last reload attempt (for /status)
         self.http_runner: web.AppRunner | None = None
         self.http_bound: Endpoint | None = None
         self._stop = asyncio.Event()
@@ -119,7 +122,9 @@ class GslbServer:
             log.info("reload requested by %s", trigger, extra={"event": "reload_requested", "trigger": trigger})
             if self.ready:
                 self.notifier.reloading(f"reloading zones (requested by {trigger})")
-            zones, report, seen = await asyncio.to_thread(self._load_zones, self.zones)
+            previous = self.zones
+            zones, report, seen = await asyncio.to_thread(self._load_zones, previous)
+            self.reload_attempts.record(report, trigger, time.time())
             self.path.zones_changed(zones)
             if self.workers is not None:
                 self.workers.send_zones(zones)
@@ -129,7 +134,7 @@ class GslbServer:
             self.reload_counts["success"] += len(report.loaded)
             self.reload_counts["failure"] += len(report.rejected)
             self.watcher.loaded(seen)
-            summary = _log_reload(trigger, report, len(zones))
+            summary = _log_reload(trigger, report, previous, zones)
             if self.ready:
                 self.notifier.ready(f"serving {len(zones)} zone(s); last reload: {summary}")
             return report
@@ -226,8 +231,9 @@ class GslbServer:
             await self.http_runner.cleanup()
 
 
-def _log_reload(trigger: str, report: LoadReport, serving: int) -> str:
-    """One line per zone loaded, rejected or kept, and a summary (returned for sd_notify)."""
+def _log_reload(trigger: str, report: LoadReport, previous: ZoneSet, zones: ZoneSet) -> str:
+    """One line per zone loaded, rejected, kept or gone, and a summary (returned for sd_notify)."""
+    serving = len(zones)
     for zone in report.loaded:
         log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial, extra={
             "event": "zone_loaded", "zone": zone.origin.text, "file": zone.file, "serial": zone.serial})
@@ -239,12 +245,25 @@ def _log_reload(trigger: str, report: LoadReport, serving: int) -> str:
     for zone in report.kept:
         log.warning("zone %s keeps serving its previous version (serial %d)", zone.origin.text, zone.serial,
                     extra={"event": "zone_kept", "zone": zone.origin.text, "serial": zone.serial})
+    _log_gone(report, previous, zones)
     summary = (f"{len(report.loaded)} loaded, {len(report.rejected)} rejected, {len(report.kept)} kept;"
                f" serving {serving} zone(s)")
     log.info("reload done (%s): %s", trigger, summary, extra={
         "event": "reload", "trigger": trigger, "loaded": len(report.loaded),
         "rejected": len(report.rejected), "kept": len(report.kept), "zones": serving})
     return summary
+
+
+def _log_gone(report: LoadReport, previous: ZoneSet, zones: ZoneSet) -> None:
+    """A zone that stops being served is worth a WARNING with its name: its names now get REFUSED."""
+    read = {zone.file: zone for zone in report.loaded}
+    for old in previous:
+        if zones.get(old.origin) is not None:
+            continue
+        now = read.get(old.file)
+        why = f"its file {old.file} now holds {now.origin.text}" if now else f"its file {old.file} was removed"
+        log.warning("zone %s is no longer served: %s", old.origin.text, why, extra={
+            "event": "zone_gone", "zone": old.origin.text, "file": old.file})
 
 
 def run_server(server: GslbServer) -> int:

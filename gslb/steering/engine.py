@@ -21,7 +21,7 @@ from gslb.steering.client import Client
 from gslb.steering.decide import decision_key
 from gslb.steering.scope import STICKY_PREFIX, widest_uniform_prefix
 from gslb.steering.select import Selector
-from gslb.steering.steered import Steered
+from gslb.steering.steered import Choice, Steered
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
 from gslb.wire.records import Rdata, RRset
@@ -32,6 +32,14 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIN_DEGRADED_TTL = 5
 SCOPE_CACHE_LIMIT = 200_000
+
+
+def _counted(zone: str, service: str, choice: Choice) -> tuple[tuple[str, str, str, str], ...]:
+    """The counter keys of one steered answer (see `Steered.counted`)."""
+    keys = [(zone, service, pool.name, "") for pool, _ in choice.pools]
+    if choice.fallback:
+        keys.append((zone, service, "", choice.fallback))
+    return tuple(keys)
 
 
 def degraded_ttl(ttl: int) -> int:
@@ -86,25 +94,25 @@ class SteeringEngine:
         profile = policy.profiles[service.name]
         by_client = profile.by_client
         location, network = self.geo.lookup(address) if profile.by_location and self.geo is not None else (None, None)
-        selector = Selector(zone.origin.text, policy, self.health, location, address, self.rng, trace)
+        family = 4 if qtype == RRType.A else 6
+        selector = Selector(zone.origin.text, policy, self.health, location, address, self.rng, trace, family)
         choice = selector.choose(service)
         with_scope = client.ecs is not None and client.ecs.source_prefix
         scope = self._scope(zone, service, address, network) if with_scope else 0
+        counted = _counted(zone.origin.text, service.name, choice)
         if choice.servfail:
             variants = 0 if selector.random else 1
-            return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client)
-        pools = tuple((zone.origin.text, service.name, pool.name) for pool, _ in choice.pools)
-        family = 4 if qtype == RRType.A else 6
+            return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client, counted=counted)
         addresses, variants, rotation = selector.addresses(choice, family, service, self.next_rotation())
         if not addresses:
-            return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client, pools=pools)
+            return Steered(service.name, choice, None, scope, variants=variants, by_client=by_client, counted=counted)
         ttl = node.ttl if node.ttl is not None else service.ttl if service.ttl is not None else zone.default_ttl
         if choice.degraded:
             ttl = degraded_ttl(ttl)
         rdatas = tuple(Rdata((a.packed,), str(a)) for a in addresses)
         rrset = RRset(owner, qtype, ttl, rdatas)
         return Steered(service.name, choice, rrset, scope, variants=variants, rotation=rotation, by_client=by_client,
-                       pools=pools)
+                       counted=counted)
 
     def client_decision(self, zone: Zone, service: Service, address: IPAddress, with_scope: bool) -> tuple[tuple, int]:
         """What this client's properties decide in the service (before health), and the ECS scope.

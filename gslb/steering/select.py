@@ -2,8 +2,9 @@
 
 The rules of docs/steering.md: an ordered method takes the first candidate that is up; weighted
 picks among the up candidates by weight (weight 0 is standby); `all` takes every up candidate.
-A pool is up while `min_healthy` of its members are up, a member with no fresh verdict counts
-as its pool's `initial` state. When nothing is up the service's `all_down` applies. Every step
+Everything is judged for the asked address family (`steering.judge`): a pool is up for it while
+enough of its members of that family are up, and a pool with no member of that family is no
+candidate for it at all. When no candidate is up the service's `all_down` applies. Every step
 can be recorded in a trace for `gslb explain`.
 """
 
@@ -17,7 +18,8 @@ import random
 from typing import Any
 
 from gslb.geo.location import GeoLocation
-from gslb.health.view import HealthView, State, counts_as_up
+from gslb.health.view import HealthView, State
+from gslb.steering import judge
 from gslb.steering.decide import decide
 from gslb.steering.steered import Choice
 from gslb.zones.policy_model import Member, Policy, Pool, Service
@@ -57,8 +59,10 @@ class Selector:
         address: IPAddress,
         rng: random.Random,
         trace: list[dict[str, Any]] | None = None,
+        family: int = 4,
     ) -> None:
         self.zone = zone
+        self.family = family  # 4 for A, 6 for AAAA: what every pool is judged for
         self.policy = policy
         self.health = health
         self.location = location
@@ -77,16 +81,26 @@ class Selector:
     # -- health --------------------------------------------------------------------------
 
     def member_state(self, pool: Pool, member: Member) -> State:
-        return self.health.member_state(self.zone, pool.name, member.address)
+        return judge.member_state(self.health, self.zone, pool, member)
 
     def member_up(self, pool: Pool, member: Member) -> bool:
-        return counts_as_up(self.member_state(pool, member), pool.initial)
+        return judge.member_up(self.health, self.zone, pool, member)
 
     def pool_up(self, pool: Pool) -> bool:
-        return sum(self.member_up(pool, m) for m in pool.members) >= pool.min_healthy
+        return judge.pool_up(self.health, self.zone, pool, self.family)
 
-    def pool_short(self, pool: Pool) -> bool:
-        return not all(self.member_up(pool, m) for m in pool.members)
+    def offers(self, name: str) -> bool:
+        """Whether a candidate has any member of the asked family for this client (health aside).
+
+        A candidate that does not is skipped without counting as down: it could not answer this
+        family even with every member up.
+        """
+        pool = self.policy.pools.get(name)
+        if pool is not None:
+            return self.family in pool.by_family
+        service = self.policy.services[name]
+        decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
+        return any(self.offers(candidate) for candidate in decision.candidates)
 
     # -- choosing pools ------------------------------------------------------------------
 
@@ -94,24 +108,30 @@ class Selector:
         choice = self._choose(service, honour_health=True)
         if choice is not None:
             return choice
+        if not self.offers(service.name):
+            return Choice()  # nothing here has a member of the asked family: NODATA, as with all up
         self._note(service, {"all_down": service.all_down})
         if service.all_down == "servfail":
-            return Choice(servfail=True, degraded=True)
+            return Choice(servfail=True, degraded=True, all_down="servfail")
         if service.all_down == "fail-open":
             fallback = self._choose(service, honour_health=False)
         else:
             fallback = self._choose_name(service.all_down, honour_health=False)
-        assert fallback is not None  # with health ignored every candidate is up
+        # With health ignored the first candidate offering the family answers; a named all_down
+        # pool without a member of the family gives NODATA.
+        fallback = fallback or Choice()
         fallback.degraded = True
+        fallback.all_down = "fail-open" if service.all_down == "fail-open" else "all-down"
         return fallback
 
     def _choose_name(self, name: str, honour_health: bool) -> Choice | None:
         pool = self.policy.pools.get(name)
         if pool is None:
             return self._choose(self.policy.services[name], honour_health)
-        if honour_health and not self.pool_up(pool):
+        if self.family not in pool.by_family or (honour_health and not self.pool_up(pool)):
             return None
-        return Choice([(pool, not honour_health)], degraded=honour_health and self.pool_short(pool))
+        short = honour_health and judge.pool_short(self.health, self.zone, pool, self.family)
+        return Choice([(pool, not honour_health)], degraded=short)
 
     def _choose(self, service: Service, honour_health: bool) -> Choice | None:
         decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
@@ -127,17 +147,23 @@ class Selector:
             return self._choose_all(decision.candidates, honour_health)
         if service.method == "weighted":
             return self._choose_weighted(service, honour_health)
-        for index, name in enumerate(decision.candidates):
+        passed = False  # a candidate offering the family was passed over: not the all-up answer
+        for name in decision.candidates:
+            if not self.offers(name):
+                continue
             choice = self._choose_name(name, honour_health)
             if choice is not None:
-                choice.degraded |= index > 0
+                choice.degraded |= passed
                 self._note(service, {"chosen": name})
                 return choice
+            passed = True
         return None
 
     def _choose_all(self, names: tuple[str, ...], honour_health: bool) -> Choice | None:
         combined = Choice()
         for name in names:
+            if not self.offers(name):
+                continue
             choice = self._choose_name(name, honour_health)
             if choice is None:
                 combined.degraded = True
@@ -148,9 +174,10 @@ class Selector:
 
     def _choose_weighted(self, service: Service, honour_health: bool) -> Choice | None:
         weights = service.weights
-        up = [n for n in service.candidates if not honour_health or self._name_up(n)]
+        offered = [n for n in service.candidates if self.offers(n)]
+        up = [n for n in offered if not honour_health or self._name_up(n)]
         active = [n for n in up if weights[n] > 0]
-        degraded = len(active) < sum(1 for n in service.candidates if weights[n] > 0)
+        degraded = len(active) < sum(1 for n in offered if weights[n] > 0)
         pick_from = active or up  # weight 0 = standby: only when no weighted candidate is up
         if not pick_from:
             return None
@@ -190,11 +217,10 @@ class Selector:
         members: list[Member] = []
         seen: set[IPAddress] = set()
         for pool, forced in choice.pools:
-            of_family = [m for m in pool.members if m.family == family]
-            up = of_family if forced else [m for m in of_family if self.member_up(pool, m)]
-            # A pool that is up may still have no live member of this family: answer with all of
-            # them rather than NODATA, which resolvers would cache as "no such address".
-            for member in up or of_family:
+            of_family = pool.of_family(family)
+            # A pool chosen by health has at least one live member of the family (it is up for
+            # it); a forced one (all_down) answers as if every member were up.
+            for member in of_family if forced else [m for m in of_family if self.member_up(pool, m)]:
                 if member.address not in seen:
                     seen.add(member.address)
                     members.append(member)
@@ -219,11 +245,16 @@ class Selector:
         pool = self.policy.pools.get(name)
         if pool is None:
             return {"name": name, "kind": "service"}
+        # The state for the asked family; "skipped" when the pool has no member of it.
+        state = "skipped" if self.family not in pool.by_family else "up" if self.pool_up(pool) else "down"
+        described: dict[str, Any] = {"name": name, "kind": "pool", "datacenter": pool.datacenter, "state": state}
+        if len(pool.by_family) > 1:  # dual-stack: how it stands for each family
+            described["families"] = {
+                judge.FAMILY_NAMES[family]: "up" if judge.pool_up(self.health, self.zone, pool, family) else "down"
+                for family in sorted(pool.by_family)
+            }
         return {
-            "name": name,
-            "kind": "pool",
-            "datacenter": pool.datacenter,
-            "state": "up" if self.pool_up(pool) else "down",
+            **described,
             "members": [
                 {"address": str(m.address), "weight": m.weight, "state": self.member_state(pool, m).value,
                  "counts_as": "up" if self.member_up(pool, m) else "down"}

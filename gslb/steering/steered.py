@@ -15,6 +15,13 @@ class Choice:
     pools: list[tuple[Pool, bool]] = field(default_factory=list)
     degraded: bool = False  # not what the service would answer with every member up
     servfail: bool = False
+    all_down: str = ""  # the all_down rule that answered: "fail-open", "all-down" (a name) or "servfail"
+
+    @property
+    def fallback(self) -> str:
+        """Why this is not the all-up answer, as the metrics count it: "" when it is, else
+        "fallback" (live members, just not the preferred ones) or the all_down rule."""
+        return self.all_down or ("fallback" if self.degraded else "")
 
     def describe(self, service: str) -> str:
         """'service web -> seoul-web', for the query log."""
@@ -38,7 +45,10 @@ class Steered:
     variants: int = 1
     rotation: int = 0  # which step of the rotation this answer is (0 .. variants - 1)
     by_client: bool = False  # decided by who asks (location, address or stickiness)
-    pools: tuple[tuple[str, str, str], ...] = ()  # (zone, service, pool) answered from
+    # What the counters bump for this answer, worked out once here rather than per reply:
+    # (zone, service, pool, "") per pool answered from, and (zone, service, "", why) once when
+    # the answer is not the all-up one (why: `Choice.fallback`). See gslb.dns.stats.
+    counted: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def servfail(self) -> bool:

@@ -43,7 +43,27 @@ class Pool:
     check: CheckSpec | None  # None: never probed, up unless overridden
     members: tuple[Member, ...]
     min_healthy: int = 1
-    initial: str = "up"  # state of members with no fresh verdict
+    initial: str = "up"  # state of members never judged since start
+    # Derived once here, not on every query: the members of each address family (4, 6).
+    by_family: dict[int, tuple[Member, ...]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        grouped: dict[int, tuple[Member, ...]] = {}
+        for member in self.members:
+            grouped[member.family] = (*grouped.get(member.family, ()), member)
+        object.__setattr__(self, "by_family", grouped)
+
+    def of_family(self, family: int) -> tuple[Member, ...]:
+        """The members of one address family (4 or 6), in listed order."""
+        return self.by_family.get(family, ())
+
+    def needed(self, family: int) -> int:
+        """How many members of the family must be up: `min_healthy`, capped at how many it has.
+
+        A pool is judged per family because A and AAAA answers are separate answers: an IPv6
+        member that is up says nothing about the IPv4 address a client would be sent to.
+        """
+        return min(self.min_healthy, len(self.of_family(family)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,6 @@
     if (withAgo !== false) parts.push(" (" + ago(iso) + ")");
     return el("time", {datetime: iso, title: iso}, ...parts);
   }
-  const unix = (seconds) => new Date(seconds * 1000).toISOString();
 
   // -- the map -----------------------------------------------------------------------------------
   function project(lat, lon) {
@@ -149,7 +148,7 @@
     if (override.by) parts.push(", by " + override.by);
     const node = el("span", {class: "override", "data-override": override.state}, ...parts);
     if (override.expires) {
-      const until = el("span", {class: "muted"}, "until ", when(unix(override.expires), false));
+      const until = el("span", {class: "muted"}, "until ", when(override.expires, false));
       return el("span", {}, node, el("br"), until);
     }
     return node;
@@ -162,41 +161,63 @@
       if (r.rtt_ms !== null && r.rtt_ms !== undefined) bits.push(` ${Number(r.rtt_ms).toFixed(1)} ms`);
       if (r.error) bits.push(" \u2014 " + r.error);
       bits.push(" \u00b7 " + ago(r.received));
-      if (!r.fresh) bits.push(" (stale, ignored)");
+      if (!r.fresh) bits.push(" (stale)");
       return el("li", {class: r.fresh ? "fresh" : "stale", title: r.received}, ...bits);
     }));
   }
+  const FAMILY_NAMES = {ipv4: "IPv4", ipv6: "IPv6"};
+  function renderFamilies(pool) {
+    // A dual-stack pool is judged per family: show each, since A and AAAA can differ.
+    const families = Object.entries(pool.families || {});
+    if (families.length < 2) return null;
+    return el("span", {class: "families"}, ...families.map(([family, judged]) =>
+      el("span", {class: "family", "data-family": family, "data-state": judged.state},
+        (FAMILY_NAMES[family] || family) + " ", badge(judged.state),
+        el("span", {class: "muted small"}, ` ${judged.members_up} of ${judged.members_total}`))));
+  }
+  function needs(pool) {
+    const families = Object.entries(pool.families || {});
+    if (families.length < 2) return `needs ${pool.min_healthy} up`;
+    return "needs " + families.map(([family, judged]) => `${judged.needed} ${FAMILY_NAMES[family] || family}`)
+      .join(", ") + " up";
+  }
   function renderPools(pools) {
     const cards = pools.map((pool) => {
-      const rows = pool.members.map((m) => el("tr", {class: "member", "data-address": m.address, "data-state": m.state},
+      const rows = pool.members.map((m) => el("tr", {class: "member", "data-address": m.address, "data-state": m.state,
+                                                    "data-stale": m.stale ? "true" : "false"},
         el("td", {class: "mono"}, m.address),
-        el("td", {}, badge(m.state)),
+        el("td", {}, badge(m.state), m.stale ? el("span", {class: "stale-mark",
+          title: "every verdict is stale: this is the last known state"}, "stale") : null),
         el("td", {}, m.since ? el("time", {datetime: m.since, title: m.since}, ago(m.since).replace(" ago", "")) :
           el("span", {class: "muted"}, "\u2014")),
         el("td", {}, renderOverride(m.override)),
         el("td", {}, renderReports(m))));
       return el("article", {class: "pool", "data-zone": pool.zone, "data-name": pool.name, "data-state": pool.state},
         el("div", {class: "pool-head"},
-          el("h3", {}, pool.name), badge(pool.state),
+          el("h3", {}, pool.name), badge(pool.state), renderFamilies(pool),
           el("span", {class: "muted"}, `datacenter ${pool.datacenter || "\u2014"} \u00b7 zone ${pool.zone}` +
-            ` \u00b7 needs ${pool.min_healthy} up`)),
+            ` \u00b7 ${needs(pool)}`)),
         table([["Member"], ["State"], ["For"], ["Override"], ["Prober reports"]], rows,
           "No members."));
     });
     byId("pools").replaceChildren(...(cards.length ? cards : [el("p", {class: "empty"}, "No pools.")]));
   }
   function renderProbers(probers) {
-    const rows = probers.map((p) => el("tr", {class: "prober", "data-name": p.name},
+    const rows = probers.map((p) => el("tr", {class: "prober" + (p.silent ? " silent" : ""), "data-name": p.name,
+                                              "data-silent": p.silent ? "true" : "false"},
       el("td", {}, el("strong", {}, p.name)),
       el("td", {}, p.datacenter || (Array.isArray(p.location) ? p.location.join(", ")
         : el("span", {class: "muted"}, "\u2014"))),
-      el("td", {}, when(p.last_report))));
+      el("td", {}, when(p.last_report), p.silent ? el("span", {class: "silent-mark"}, "silent") : null)));
     byId("probers").replaceChildren(table([["Prober"], ["Where"], ["Last report"]], rows,
       "No prober has reported since this server started."));
   }
-  function renderZones(zones) {
-    const rows = zones.map((z) => el("tr", {class: "zone", "data-zone": z.zone},
-      el("td", {}, el("strong", {}, z.zone)),
+  function renderZones(zones, files) {
+    const rejected = new Set((files || []).filter((f) => !f.latest).map((f) => f.file));
+    const rows = zones.map((z) => el("tr", {class: "zone", "data-zone": z.zone,
+                                            "data-latest": rejected.has(z.file) ? "false" : "true"},
+      el("td", {}, el("strong", {}, z.zone), rejected.has(z.file)
+        ? el("span", {class: "rejected-mark"}, "newer version rejected") : null),
       el("td", {class: "num mono"}, String(z.serial)),
       el("td", {}, when(z.loaded_at)),
       el("td", {class: "muted mono path"}, z.file || "")));
@@ -214,19 +235,66 @@
     const summary = byId("summary");
     summary.textContent = text;
     summary.dataset.worst = counts.down ? "down" : counts.degraded ? "degraded" : "up";
+    const staleCount = ((status.monitoring || {}).stale_targets || []).length;
+    const stale = byId("stale");
+    stale.hidden = staleCount === 0;
+    stale.dataset.count = String(staleCount);
+    stale.textContent = `${staleCount} stale target${staleCount === 1 ? "" : "s"}`;
     const backend = status.health_backend || {};
     const disconnected = backend.connected === false ? " (disconnected)" : "";
     byId("backend").textContent = `health: ${backend.kind || "?"}${disconnected}`;
     document.title = (counts.down ? "\u2716 " : counts.degraded ? "\u25B2 " : "") + "gslb status: " + text;
   }
 
+  // -- banners: what the rest of the page cannot be trusted for -------------------------------
+  function banner(id, parts) {
+    const node = byId(id);
+    node.hidden = parts.length === 0;
+    node.replaceChildren(...parts);
+  }
+  function renderBlind(monitoring) {
+    const silent = monitoring.silent_probers || [];
+    const stale = monitoring.stale_targets || [];
+    const parts = [];
+    if (silent.length || stale.length) {
+      parts.push(el("strong", {}, "Health is partly blind: answers rest on what was last known."));
+    }
+    if (silent.length) {
+      parts.push(el("p", {class: "silent-probers"}, `Silent for more than ${monitoring.stale_after} s: `,
+        ...silent.map((p, i) => el("span", {class: "name", "data-prober": p.name}, (i ? ", " : "") + p.name +
+          ` (last report ${ago(p.last_report) || "never"})`))));
+    }
+    if (stale.length) {
+      parts.push(el("p", {class: "stale-targets"},
+        `${stale.length} target${stale.length === 1 ? "" : "s"} kept at the last known state: `,
+        ...stale.map((t, i) => el("span", {class: "name", "data-target": t.target}, (i ? ", " : "") +
+          `${t.address} ${t.state} (last verdict ${ago(t.last_verdict)})`))));
+    }
+    banner("blind", parts);
+  }
+  function renderReloads(files) {
+    const rejected = (files || []).filter((f) => !f.latest);
+    const parts = rejected.length
+      ? [el("strong", {}, "A zone file was rejected: what is served is not the file as it is now.")] : [];
+    for (const f of rejected) {
+      const serving = f.zone ? `${f.zone} keeps serving serial ${f.serial}` : "nothing is served from it";
+      parts.push(el("div", {class: "rejected-file", "data-file": f.file},
+        el("span", {class: "mono path"}, f.file), ` rejected at ${clock(f.last_attempt.time)}` +
+          ` (reload by ${f.last_attempt.trigger}); ${serving}.`,
+        el("ul", {}, ...f.last_attempt.errors.map((e) => el("li", {class: "mono"}, e)))));
+    }
+    banner("reloads", parts);
+  }
+
   function render(status) {
     renderSummary(status);
+    renderBlind(status.monitoring || {});
+    renderReloads(status.zone_files);
     renderMap(status.datacenters);
     renderDatacenters(status.datacenters);
     renderPools(status.pools);
     renderProbers(status.probers);
-    renderZones(status.zones);
+    renderZones(status.zones, status.zone_files);
   }
 
   function setConnection(ok, message) {

@@ -35,7 +35,7 @@ class Ready:
     rcode: int
     zone: str
     identity: Identity  # what rate limiting charges it to
-    pools: tuple[tuple[str, str, str], ...] = ()  # (zone, service, pool), for the counters
+    counted: tuple[tuple[str, str, str, str], ...] = ()  # what the steering counters bump (Steered.counted)
     rotates: bool = False  # a steered answer: each one takes a step of the round-robin order
     generation: int = 0  # the health view it was computed under (steered answers)
     size: int = 0  # bytes of the sections (every rotation step has the same)
@@ -62,7 +62,7 @@ def ready_from(answer: Answer, question: Question, generation: int = 0) -> Ready
     """
     if answer.variants == 0:
         return Ready((), b"", b"", 0, answer.rcode, answer.zone, response_identity(question, answer),
-                     answer.pools, generation=generation)
+                     answer.counted, generation=generation)
     replies = [render_answer(HEADER, question, step, TCP_LIMIT, None) for step in _rotations(answer)]
     if replies[0][2] & (FLAG_TC >> 8):
         return None
@@ -72,7 +72,7 @@ def ready_from(answer: Answer, question: Question, generation: int = 0) -> Ready
     flags = FLAG_QR | (FLAG_AA if answer.authoritative else 0) | (answer.rcode & 0xF)
     return Ready(
         tuple(reply[start:] for reply in replies), counts, counts[:6] + ar.to_bytes(2, "big"), flags,
-        answer.rcode, answer.zone, response_identity(question, answer), answer.pools,
+        answer.rcode, answer.zone, response_identity(question, answer), answer.counted,
         rotates=answer.steered is not None and not answer.steered.servfail, generation=generation,
         size=len(replies[0]) - start,
     )

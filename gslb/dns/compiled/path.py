@@ -30,7 +30,7 @@ from gslb.wire.message import Question
 from gslb.zones.zoneset import ZoneSet
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str], ...]]
+Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str, str], ...]]
 
 NAMES_LIMIT = 100_000  # (name, type) entries, static and steered
 CLIENTS_LIMIT = 200_000  # client subnets remembered with their decision, all services together
@@ -97,17 +97,17 @@ class CompiledPath:
         if limiter is not None and (verdict := limiter.check(source, ready.identity)) != SEND:
             self.missed = None  # answered here: nothing is left for the general path
             if verdict != SLIP:
-                return None, ready.zone, qtype, ecs is not None, ready.pools
+                return None, ready.zone, qtype, ecs is not None, ready.counted
             flags = FLAG_TC | 0x8000 | qflags | ready.rcode
             counts = b"\x00\x00\x00\x00\x00\x01" if opt else b"\x00\x00\x00\x00\x00\x00"
             reply = data[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + counts + data[12:question_end] + opt
-            return reply, ready.zone, qtype, ecs is not None, ready.pools
+            return reply, ready.zone, qtype, ecs is not None, ready.counted
         self.answered += 1
         sections = ready.sections
         body = sections[step % len(sections)] if len(sections) > 1 else sections[0]
         reply = (data[:2] + (ready.flags | qflags).to_bytes(2, "big") + (ready.counts_opt if opt else ready.counts)
                  + data[12:question_end] + body + opt)
-        return reply, ready.zone, qtype, ecs is not None, ready.pools
+        return reply, ready.zone, qtype, ecs is not None, ready.counted
 
     def _steered(
         self, entry: Steered, ecs: bytes | None, ecs_source: int, source: IPAddress
