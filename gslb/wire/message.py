@@ -8,6 +8,7 @@ caller precisely how to react: drop the packet, answer with an error code, or an
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from gslb.wire.constants import (
@@ -160,25 +161,35 @@ def parse_query(data: bytes) -> Query:
     qdcount, ancount, nscount, arcount = (
         int.from_bytes(data[i : i + 2], "big") for i in range(4, 12, 2)
     )
+    if header.opcode != 0:
+        # Checked before the counts, so a header-only packet gets NOTIMP too, as from BIND and Knot;
+        # the question is echoed when there is exactly one and it parses.
+        question = None
+        if qdcount == 1:
+            with contextlib.suppress(BadNameError):
+                question = _read_question(data)[0]
+        raise QueryError(Rcode.NOTIMP, f"opcode {header.opcode}", header, question)
     if qdcount != 1:
         raise QueryError(Rcode.FORMERR, f"{qdcount} questions (exactly 1 allowed)", header)
     try:
-        name, pos = read_name(data, HEADER_SIZE)
+        question, pos = _read_question(data)
     except BadNameError as exc:
-        raise QueryError(Rcode.FORMERR, f"question name: {exc}", header) from None
-    if pos + 4 > len(data):
-        raise QueryError(Rcode.FORMERR, "question truncated", header)
-    qtype = int.from_bytes(data[pos : pos + 2], "big")
-    qclass = int.from_bytes(data[pos + 2 : pos + 4], "big")
-    question = Question(name, qtype, qclass, bytes(data[HEADER_SIZE : pos + 4]))
-    pos += 4
-    if header.opcode != 0:
-        raise QueryError(Rcode.NOTIMP, f"opcode {header.opcode}", header, question)
+        raise QueryError(Rcode.FORMERR, f"question: {exc}", header) from None
     try:
         edns = _parse_records(data, pos, ancount + nscount, arcount, header, question)
     except BadNameError as exc:
         raise QueryError(Rcode.FORMERR, f"record name: {exc}", header, question) from None
     return Query(header, question, edns)
+
+
+def _read_question(data: bytes) -> tuple[Question, int]:
+    """The question after the header and the offset just past it; raises BadNameError."""
+    name, pos = read_name(data, HEADER_SIZE)
+    if pos + 4 > len(data):
+        raise BadNameError("question truncated")
+    qtype = int.from_bytes(data[pos : pos + 2], "big")
+    qclass = int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return Question(name, qtype, qclass, bytes(data[HEADER_SIZE : pos + 4])), pos + 4
 
 
 def _parse_records(
