@@ -38,6 +38,7 @@ class Rcode(IntEnum):
     NOTIMP = 4
     REFUSED = 5
     BADVERS = 16  # extended: carried in the OPT record
+    BADCOOKIE = 23  # extended (RFC 7873)
 
 
 class Opcode(IntEnum):
@@ -57,6 +58,7 @@ OPCODE_SHIFT = 11
 # EDNS option codes.
 OPTION_NSID = 3
 OPTION_ECS = 8
+OPTION_COOKIE = 10  # RFC 7873
 
 EDNS_DO = 0x8000
 
