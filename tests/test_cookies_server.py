@@ -138,7 +138,7 @@ def test_a_cookie_from_one_server_is_valid_at_another_with_the_same_secret(
 def test_a_limited_client_that_sent_a_cookie_is_slipped_badcookie_with_a_fresh_one(
     pair: tuple[RunningServer, RunningServer],
 ) -> None:
-    """RFC 7873 section 5.2.2 lets rate limiting answer BADCOOKIE: the client asks again with the
+    """RFC 7873 section 5.2.3 lets rate limiting answer BADCOOKIE: the client asks again with the
     server cookie it just got, which exempts it. Without a cookie the slip stays TC=1."""
     server = pair[0]
     client = os.urandom(8)

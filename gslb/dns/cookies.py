@@ -11,7 +11,7 @@ reserved, timestamp and the client's address (4 or 16 bytes). The server cookie 
 is *valid* when it is ours (version 1, 16 bytes, the hash matches under one of the accepted
 secrets) and fresh (made at most an hour ago and at most five minutes in the future, RFC 9018
 section 4.3). A valid one proves that the client received an earlier reply at this address, so
-its source is not spoofed: the handler then does not rate limit it (RFC 7873 section 5.3).
+its source is not spoofed: the handler then does not rate limit it (RFC 7873 section 5.2.5).
 
 A valid cookie made with the current secret in the last half hour goes back unchanged; any other
 gets a fresh one (a new timestamp, reserved bits zeroed, the current secret), as RFC 9018

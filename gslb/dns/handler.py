@@ -131,7 +131,7 @@ class QueryHandler:
         if self.query_log is not None:
             self.query_log.record(source, query, answer, scope, tcp)
         # Rate limiting (UDP): decided before encoding, so a drop costs no encoding. A valid server
-        # cookie proves the source is not spoofed: such a client is never limited (RFC 7873 section 5.3).
+        # cookie proves the source is not spoofed: such a client is never limited (RFC 7873 section 5.2.5).
         if limiter is not None and not proven:
             verdict = limiter.check(source, response_identity(question, answer))
             if verdict != SEND:
@@ -150,7 +150,7 @@ class QueryHandler:
                  opt: bytes | None, cookie: bytes | None, verdict: int) -> bytes | None:
         """What goes out for a limited response: nothing, an empty TC=1 reply, or, to a client that
         sent a cookie, BADCOOKIE with a fresh server cookie, so it asks again over UDP with a cookie
-        that exempts it (RFC 7873 section 5.2.2 lets rate limiting choose BADCOOKIE; BIND does the same)."""
+        that exempts it (RFC 7873 section 5.2.3 lets rate limiting choose BADCOOKIE; BIND does the same)."""
         if verdict != SLIP or cookie is None:
             return limited_reply(header, question, rcode, opt, verdict)
         badcookie = opt_for(edns, self.max_udp_size, Rcode.BADCOOKIE, self.nsid, scope, cookie)
