@@ -32,7 +32,7 @@ from gslb.health.view import HealthView, Measurements, State
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths
 from gslb.zones.zoneset import ZoneSet
-from tests import steering_zone
+from tests import steering_zone, types_zone
 from tests.testdata import EXAMPLE_ZONES, ROOT, built_test_geodb
 
 NAMES = [
@@ -45,8 +45,11 @@ NAMES = [
     "cold-first.steer.test", "fast.steer.test", "light.steer.test", "cname-to-geo.steer.test",
     "static.example.test", "big.example.test", "www.example.test", "near.example.test", "nothing.example.test",
     "www.example.org", "id.server",
+    "types.test", "www.types.test", "alias.types.test", "svc.types.test", "sub.types.test", "x.sub.types.test",
+    "host.types.test", "_443._tcp.www.types.test", "sip.types.test",
 ]
-TYPES = ["A", "A", "A", "AAAA", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "SRV", "CNAME", "CAA", "PTR", "DS"]
+TYPES = ["A", "A", "A", "AAAA", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "SRV", "CNAME", "CAA", "PTR", "DS",
+         "HTTPS", "HTTPS", "SVCB", "TLSA", "SSHFP", "NAPTR"]
 SAMPLE = int(os.environ.get("GSLB_EQUIVALENCE_SAMPLE", "30000"))
 
 
@@ -54,7 +57,9 @@ SAMPLE = int(os.environ.get("GSLB_EQUIVALENCE_SAMPLE", "30000"))
 def zones(tmp_path_factory: pytest.TempPathFactory) -> ZoneSet:
     folder = tmp_path_factory.mktemp("compiled")
     (folder / "steer.test.yaml").write_text(steering_zone.TEXT)
-    paths = [EXAMPLE_ZONES / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml"]
+    (folder / f"{types_zone.ZONE}.yaml").write_text(types_zone.TEXT)
+    paths = [EXAMPLE_ZONES / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml",
+             folder / f"{types_zone.ZONE}.yaml"]
     report = load_zone_paths([Path(p) for p in paths])
     assert not report.rejected
     return ZoneSet(report.loaded)

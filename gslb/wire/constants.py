@@ -14,8 +14,13 @@ class RRType(IntEnum):
     TXT = 16
     AAAA = 28
     SRV = 33
+    NAPTR = 35
     OPT = 41
     DS = 43
+    SSHFP = 44
+    TLSA = 52
+    SVCB = 64
+    HTTPS = 65
     IXFR = 251
     AXFR = 252
     MAILB = 253
