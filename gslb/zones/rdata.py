@@ -159,6 +159,7 @@ def _caa(value: object, origin: Name) -> Rdata:
     )
 
 
+# The basic types; gslb.zones.rtypes adds the others and is what the loader reads.
 PARSERS: dict[int, Callable[[object, Name], Rdata]] = {
     RRType.A: _a,
     RRType.AAAA: _aaaa,
@@ -170,13 +171,6 @@ PARSERS: dict[int, Callable[[object, Name], Rdata]] = {
     RRType.SRV: _srv,
     RRType.CAA: _caa,
 }
-
-STATIC_TYPES: dict[str, int] = {RRType(t).name: t for t in PARSERS}
-
-
-def parse_rdata(rtype: int, value: object, origin: Name) -> Rdata:
-    return PARSERS[rtype](value, origin)
-
 
 def soa_rdata(
     primary: Name, contact: Name, serial: int, refresh: int, retry: int, expire: int, minimum: int
