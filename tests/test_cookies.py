@@ -188,3 +188,19 @@ def test_config_reads_the_cookie_section_and_checks_the_secret_file(tmp_path: Pa
     path.write_text("dns:\n  cookies: {secret_file: missing}\n")
     with pytest.raises(ConfigError, match=r"gslb.yaml:2: dns.cookies.secret_file: cannot read .*missing"):
         load_config(str(path))
+
+
+def test_a_broken_generated_secret_is_made_anew(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "cookie-secret").write_text("")  # cut short by a crash between create and write
+    cookies = ServerCookies.from_config(Config(state_dir=state))
+    assert cookies is not None and cookies.secrets == read_secrets(state / "cookie-secret")
+    assert (state / "cookie-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unwritable_state_dir_still_answers_cookies(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    cookies = ServerCookies.from_config(Config(state_dir=blocked / "state"))
+    assert cookies is not None and len(cookies.secrets) == 1 and cookies.source is None

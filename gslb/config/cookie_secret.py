@@ -18,6 +18,8 @@ import re
 import secrets
 from pathlib import Path
 
+from gslb.common.statefile import write_atomically
+
 SECRET_BYTES = 16
 MAX_SECRETS = 3  # the current one and two older ones: each costs a hash when a cookie does not verify
 GENERATED_NAME = "cookie-secret"
@@ -59,13 +61,19 @@ def read_secrets(path: Path) -> tuple[bytes, ...]:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def generated_secret_file(state_dir: Path) -> Path:
+def generated_secret_file(state_dir: Path, renew: bool = False) -> Path:
     """`state_dir/cookie-secret`, made with a new random secret (mode 0600) when it is not there yet.
 
     Made with O_EXCL, so two processes starting at once cannot both write it: the second reads
-    what the first wrote. Raises OSError when the folder cannot be written.
+    what the first wrote. `renew`: replace it (atomically) with a new secret, for a file that
+    no longer reads. Raises OSError when the folder cannot be written.
     """
     path = state_dir / GENERATED_NAME
+    text = ("# DNS cookie secret made by gslb (docs/configuration.md)\n"
+            + secrets.token_hex(SECRET_BYTES) + "\n")
+    if renew:
+        write_atomically(path, text)  # a temporary file of mode 0600, renamed over the old one
+        return path
     if path.exists():
         return path
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -74,8 +82,7 @@ def generated_secret_file(state_dir: Path) -> Path:
     except FileExistsError:
         return path
     with os.fdopen(fd, "w") as handle:
-        handle.write("# DNS cookie secret made by gslb at its first start (docs/configuration.md)\n")
-        handle.write(secrets.token_hex(SECRET_BYTES) + "\n")
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     return path

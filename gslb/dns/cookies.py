@@ -81,16 +81,21 @@ class ServerCookies:
         cookies = config.dns.cookies
         if not cookies.enabled:
             return None
-        path = cookies.secret_file
-        if path is None:
+        if cookies.secret_file is not None:
+            return cls(read_secrets(cookies.secret_file), clock, cookies.secret_file)
+        try:
+            path = generated_secret_file(config.state_dir)
             try:
-                path = generated_secret_file(config.state_dir)
-            except OSError as exc:
-                log.warning("cannot keep a cookie secret in %s (%s): this process makes its own, so "
-                            "cookies from other processes or earlier runs will not verify here",
-                            config.state_dir, exc.strerror or exc)
-                return cls((os.urandom(16),), clock)
-        return cls(read_secrets(path), clock, path)
+                return cls(read_secrets(path), clock, path)
+            except ValueError as exc:  # our own file, cut short by a crash or edited by hand: make it anew
+                log.warning("%s: making a new cookie secret", exc)
+                path = generated_secret_file(config.state_dir, renew=True)
+                return cls(read_secrets(path), clock, path)
+        except OSError as exc:
+            log.warning("cannot keep a cookie secret in %s (%s): this process makes its own, so "
+                        "cookies from other processes or earlier runs will not verify here",
+                        config.state_dir, exc.strerror or exc)
+            return cls((os.urandom(16),), clock)
 
     def answer(self, cookie: bytes, address: IPAddress) -> tuple[bool, bytes]:
         """Whether the query's cookie holds a valid server cookie, and the COOKIE option data to send back.
