@@ -17,6 +17,7 @@ import ipaddress
 import json
 import pstats
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +44,12 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--general", action="store_true", help="without the compiled path")
     args = parser.parse_args()
-    path = build_query_path(Config(geodb=args.geodb))
+    with tempfile.TemporaryDirectory(prefix="gslb-inprocess-") as state:  # the cookie secret is made there
+        measure(args, Path(state))
+
+
+def measure(args: argparse.Namespace, state_dir: Path) -> None:
+    path = build_query_path(Config(geodb=args.geodb, state_dir=state_dir))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(HERE / "zones")).loaded))
     if args.general:
         path.handler.compiled = None

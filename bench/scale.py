@@ -91,7 +91,8 @@ def subnet_check(subnets: int, geodb: str) -> None:
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
-    path = build_query_path(Config(geodb=geodb))
+    state = tempfile.TemporaryDirectory(prefix="gslb-scale-")  # where the query path keeps its cookie secret
+    path = build_query_path(Config(geodb=geodb, state_dir=Path(state.name)))
     path.zones_changed(ZoneSet(report.loaded))
     handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")
@@ -111,6 +112,7 @@ def subnet_check(subnets: int, geodb: str) -> None:
             print(f"  {i + 1:>9,} subnets: {rss_mib():6.0f} MiB resident, {time.monotonic() - started:6.1f} s, "
                   f"compiled names {len(compiled.names) if compiled else 0:,}, "
                   f"client subnets {sum(map(len, compiled.clients.values())) if compiled else 0:,}")
+    state.cleanup()
 
 
 def main() -> None:

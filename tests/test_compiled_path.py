@@ -19,9 +19,11 @@ from pathlib import Path
 import dns.edns
 import dns.flags
 import dns.message
+import dns.rcode
 import pytest
 
 from gslb.config.model import DnsConfig
+from gslb.dns.cookies import ServerCookies
 from gslb.dns.handler import QueryHandler, ServingState
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
@@ -30,7 +32,7 @@ from gslb.health.view import HealthView, Measurements, State
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths
 from gslb.zones.zoneset import ZoneSet
-from tests import steering_zone
+from tests import steering_zone, types_zone
 from tests.testdata import EXAMPLE_ZONES, ROOT, built_test_geodb
 
 NAMES = [
@@ -43,8 +45,11 @@ NAMES = [
     "cold-first.steer.test", "fast.steer.test", "light.steer.test", "cname-to-geo.steer.test",
     "static.example.test", "big.example.test", "www.example.test", "near.example.test", "nothing.example.test",
     "www.example.org", "id.server",
+    "types.test", "www.types.test", "alias.types.test", "svc.types.test", "sub.types.test", "x.sub.types.test",
+    "host.types.test", "_443._tcp.www.types.test", "sip.types.test",
 ]
-TYPES = ["A", "A", "A", "AAAA", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "SRV", "CNAME", "CAA", "PTR", "DS"]
+TYPES = ["A", "A", "A", "AAAA", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "SRV", "CNAME", "CAA", "PTR", "DS",
+         "HTTPS", "HTTPS", "SVCB", "TLSA", "SSHFP", "NAPTR"]
 SAMPLE = int(os.environ.get("GSLB_EQUIVALENCE_SAMPLE", "30000"))
 
 
@@ -52,16 +57,42 @@ SAMPLE = int(os.environ.get("GSLB_EQUIVALENCE_SAMPLE", "30000"))
 def zones(tmp_path_factory: pytest.TempPathFactory) -> ZoneSet:
     folder = tmp_path_factory.mktemp("compiled")
     (folder / "steer.test.yaml").write_text(steering_zone.TEXT)
-    paths = [EXAMPLE_ZONES / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml"]
+    (folder / f"{types_zone.ZONE}.yaml").write_text(types_zone.TEXT)
+    paths = [EXAMPLE_ZONES / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml",
+             folder / f"{types_zone.ZONE}.yaml"]
     report = load_zone_paths([Path(p) for p in paths])
     assert not report.rejected
     return ZoneSet(report.loaded)
 
 
+SECRET = bytes.fromhex("e5e973e5a6b2a43f48e7dc849e37bfcf")
+NOW = [1_800_000_000.0]  # the clock both handlers' cookies read: they stamp and check alike
+
+
 def handler(zones: ZoneSet, compiled: bool) -> QueryHandler:
     engine = SteeringEngine(GeoDatabase.open(str(built_test_geodb())), seed=7)
     responder = Responder(Resolver(engine), "ns-test")
-    return QueryHandler(ServingState(zones), responder, DnsConfig(nsid="ns-test"), engine if compiled else None)
+    cookies = ServerCookies((SECRET,), clock=lambda: NOW[0])
+    return QueryHandler(ServingState(zones), responder, DnsConfig(nsid="ns-test"), engine if compiled else None,
+                        cookies)
+
+
+def random_cookie(rng: random.Random, source: str) -> dns.edns.CookieOption:
+    """A client cookie alone, or with a server cookie that is ours and valid, ours and stale, from
+    another server, of another version, or tampered with; now and then a malformed length."""
+    client = rng.randbytes(8)
+    roll = rng.random()
+    if roll < 0.4:
+        return dns.edns.CookieOption(client, b"")
+    if roll < 0.75:
+        age = rng.choice((0, 10, 1799, 1801, 3600, 3601, -300, -301))
+        made = ServerCookies((SECRET,), clock=lambda: NOW[0] - age).answer(client, ipaddress.ip_address(source))[1]
+        if rng.random() < 0.1:
+            made = made[:-1] + bytes((made[-1] ^ 1,))
+        return dns.edns.CookieOption(client, made[8:])
+    if roll < 0.95:
+        return dns.edns.CookieOption(client, rng.randbytes(rng.choice((8, 16, 32))))
+    return dns.edns.GenericOption(10, rng.randbytes(rng.choice((0, 5, 9, 15, 41))))  # malformed: FORMERR
 
 
 def random_ecs(rng: random.Random) -> dns.edns.ECSOption:
@@ -83,8 +114,9 @@ def random_query(rng: random.Random) -> tuple[bytes, str, bool]:
     options: list[dns.edns.Option] = []
     if rng.random() < 0.6:
         options.append(random_ecs(rng))
+    source = rng.choice(("127.0.0.1", "127.1.2.3", "127.2.0.9", "127.20.1.1", "127.11.5.7", "::1", "2001:db8:1::5"))
     if rng.random() < 0.33:
-        options.append(dns.edns.CookieOption(rng.randbytes(8), b""))
+        options.append(random_cookie(rng, source))
     if rng.random() < 0.15:
         options.append(dns.edns.GenericOption(3, b""))  # NSID
     if rng.random() < 0.05:
@@ -96,7 +128,6 @@ def random_query(rng: random.Random) -> tuple[bytes, str, bool]:
         query.flags &= ~dns.flags.RD
     if rng.random() < 0.1:
         query.flags |= dns.flags.CD
-    source = rng.choice(("127.0.0.1", "127.1.2.3", "127.2.0.9", "127.20.1.1", "127.11.5.7", "::1", "2001:db8:1::5"))
     return query.to_wire(), source, rng.random() < 0.15
 
 
@@ -128,6 +159,7 @@ def test_compiled_and_general_paths_give_the_same_bytes(zones: ZoneSet) -> None:
             view = random_view(rng, zones, generation)
             compiled.responder.resolver.steering.set_health(view)  # type: ignore[attr-defined]
             general.responder.resolver.steering.set_health(view)  # type: ignore[attr-defined]
+        NOW[0] += rng.random() * 0.5
         data, source, tcp = random_query(rng)
         address = ipaddress.ip_address(source)
         fast = compiled.handle(data, address, tcp)
@@ -167,6 +199,8 @@ def test_a_health_change_recomputes_only_what_is_asked(zones: ZoneSet) -> None:
 
 
 def test_rate_limiting_charges_and_slips_as_the_general_path_does(zones: ZoneSet) -> None:
+    """Both paths charge, drop and slip alike; a valid server cookie exempts in both, and a client
+    that sent a cookie is slipped BADCOOKIE instead of TC=1 in both."""
     from gslb.config.model import RateLimit
     from gslb.dns.ratelimit import RateLimiter
 
@@ -174,19 +208,32 @@ def test_rate_limiting_charges_and_slips_as_the_general_path_does(zones: ZoneSet
     now = [0.0]
     limits = [RateLimiter(RateLimit(5, 2, 2), clock=lambda: now[0]) for _ in range(2)]
     rng = random.Random(11)
-    slipped = 0
+    outcomes = {"slipped": 0, "badcookie": 0, "exempt": 0}
     source = ipaddress.ip_address("127.1.2.3")
+    proven = ServerCookies((SECRET,), clock=lambda: NOW[0]).answer(b"C" * 8, source)[1]
     for _ in range(4000):
         now[0] += 0.01
         name = rng.choice(("legacy.example.com", "geo.steer.test", "nope.example.com", "order.steer.test"))
+        options: list[dns.edns.Option] = [random_ecs(rng)] if rng.random() < 0.5 else []
+        roll = rng.random()
+        if roll < 0.2:
+            options.append(dns.edns.CookieOption(proven[:8], proven[8:]))
+        elif roll < 0.4:
+            options.append(dns.edns.CookieOption(rng.randbytes(8), b""))
         query = dns.message.make_query("".join(c.upper() if rng.random() < 0.5 else c for c in name), "A",
-                                       use_edns=0, options=[random_ecs(rng)] if rng.random() < 0.5 else [])
+                                       use_edns=0, options=options)
         data = query.to_wire()
+        before = limits[0].stats.responses
         fast = compiled.handle(data, source, False, limiter=limits[0])
         slow = general.handle(data, source, False, limiter=limits[1])
         assert (fast is None) == (slow is None)
+        if roll < 0.2:
+            assert fast is not None and limits[0].stats.responses == before  # never charged
+            outcomes["exempt"] += 1
         if fast is not None and slow is not None:
             assert fast[2:] == slow[2:]
-            slipped += bool(fast[2] & 0x02)
+            reply = dns.message.from_wire(fast)
+            outcomes["slipped"] += bool(reply.flags & dns.flags.TC)
+            outcomes["badcookie"] += reply.rcode() == dns.rcode.BADCOOKIE
     assert limits[0].stats == limits[1].stats
-    assert limits[0].stats.dropped > 0 and slipped > 0
+    assert limits[0].stats.dropped > 0 and all(outcomes.values()), outcomes

@@ -182,6 +182,43 @@ def test_other_opcode_is_notimp(example_server: RunningServer) -> None:
     assert reply.opcode() == dns.opcode.STATUS
 
 
+@pytest.mark.parametrize("opcode", [2, 3, 7, 15])  # STATUS, unassigned, DSO (RFC 8490), unassigned
+def test_header_only_query_with_an_unknown_opcode_is_notimp(example_server: RunningServer, opcode: int) -> None:
+    """No question at all: NOTIMP, not FORMERR, as BIND and Knot answer (the header is all there is)."""
+    packet = struct.pack("!HHHHHH", 0x2468, opcode << 11, 0, 0, 0, 0)
+    reply = example_server.raw_udp(packet)
+    assert reply is not None
+    assert reply[:2] == b"\x24\x68"
+    assert reply[2] & 0x80  # QR
+    assert (reply[2] >> 3) & 0x0F == opcode
+    assert reply[3] & 0x0F == dns.rcode.NOTIMP
+    assert reply[4:12] == bytes(8)  # no question, no records
+    assert len(reply) == 12
+
+
+def test_dig_header_only_with_an_unknown_opcode_gets_notimp(example_server: RunningServer) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("dig") is None:
+        pytest.fail("dig is not installed (make test installs it)")
+    out = subprocess.run(
+        ["dig", f"@{example_server.host}", "-p", str(example_server.port), "+header-only", "+opcode=15",
+         "+noedns", "+time=2", "+tries=1"],
+        capture_output=True, text=True, timeout=20,
+    ).stdout
+    assert "opcode: RESERVED15, status: NOTIMP" in out, out
+    assert "QUERY: 0, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 0" in out, out
+
+
+def test_unknown_opcode_with_two_questions_is_notimp_without_a_question(example_server: RunningServer) -> None:
+    question = b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+    reply = example_server.raw_udp(struct.pack("!HHHHHH", 7, 2 << 11, 2, 0, 0, 0) + question * 2)
+    assert reply is not None
+    assert reply[3] & 0x0F == dns.rcode.NOTIMP
+    assert reply[4:6] == b"\x00\x00"
+
+
 @pytest.mark.parametrize("qdcount", [0, 2])
 def test_question_count_other_than_one_is_formerr(example_server: RunningServer, qdcount: int) -> None:
     question = b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"

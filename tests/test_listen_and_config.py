@@ -70,7 +70,8 @@ def test_every_config_error_with_its_line(tmp_path: Path) -> None:
         f"{path}:2: dns.listen: 'localhost' is not an IP address",
         f"{path}:3: dns.max_udp_size: '100' is not a size from 512 to 65535",
         f"{path}:4: dns.tcp.idle_timeout: '-1s' is not a duration (expected e.g. 500ms, 30s, 2m, 1h)",
-        f"{path}:5: dns.colour: unknown key (expected one of: listen, max_udp_size, nsid, workers, rate_limit, tcp)",
+        f"{path}:5: dns.colour: unknown key (expected one of: listen, max_udp_size, nsid, workers, rate_limit, tcp, "
+        "cookies)",
         f"{path}:6: http.listen: port '99999' is not a number from 0 to 65535",
         f"{path}:7: health.quorum: '2' is not a share above 0 and at most 1, 'any' or 'all'",
         f"{path}:7: health.local_prober: 'maybe' is not true or false",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from pathlib import Path
 
 import dns.message
 import pytest
@@ -88,9 +89,9 @@ def ask_raw(data: bytes, port: int) -> bytes:
         return sock.recv(65535)
 
 
-def test_both_listeners_give_the_same_replies() -> None:
+def test_both_listeners_give_the_same_replies(tmp_path: Path) -> None:
     """The same queries through the batched listener and through asyncio's: the same bytes."""
-    path = build_query_path(Config(geodb=str(built_test_geodb())))
+    path = build_query_path(Config(geodb=str(built_test_geodb()), state_dir=tmp_path / "state"))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(EXAMPLE_ZONES)).loaded))
     queries = [dns.message.make_query(name, rdtype, use_edns=0) for name in
                ("legacy.example.com", "mail.example.com", "nope.example.com", "api.example.com")

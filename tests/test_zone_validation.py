@@ -30,7 +30,7 @@ EXAMPLE = ROOT / "zones" / "example.com.yaml"
 HEAD = "zone: example.com\nns: [ns1.example.net.]\n"
 
 TOP_KEYS = "zone, ttl, soa, ns, records" + "".join(f", {section}" for section in policy.SECTIONS)
-NAME_KEYS = "A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA, ttl, service"
+NAME_KEYS = "A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA, NAPTR, DS, SSHFP, TLSA, SVCB, HTTPS, ttl, service"
 SOA_KEYS = "primary, contact, serial, refresh, retry, expire, minimum"
 TTL_RANGE = "(whole seconds from 0 to 2147483647)"
 
@@ -371,7 +371,7 @@ def test_data_other_than_glue_below_a_delegation(tmp_path: Path, f: str) -> None
 def test_data_other_than_glue_at_a_delegation(tmp_path: Path, f: str) -> None:
     text = HEAD + "records:\n  sub: {NS: [ns.example.net.], TXT: hello, MX: '10 mail.example.net.'}\n"
     assert rejected(tmp_path, text) == [
-        f"{f}:4: records.sub: a delegation may hold only NS and glue (A, AAAA), not TXT, MX"
+        f"{f}:4: records.sub: a delegation may hold only NS, DS and glue (A, AAAA), not TXT, MX"
     ]
 
 
@@ -646,11 +646,13 @@ def test_mx_malformed(tmp_path: Path, f: str) -> None:
 
 
 def test_srv_malformed(tmp_path: Path, f: str) -> None:
-    text = HEAD + "records:\n  _sip._tcp:\n    SRV:\n      - 1 2 3\n      - 1 2 99999 sip\n      - 1 -2 3 sip\n"
+    text = HEAD + "records:\n  _sip._tcp:\n    SRV:\n      - 1 2 3\n      - 1 2 99999 sip\n      - 1 -2 3 sip\n" \
+        "      - \u00b210 60 5060 sip\n"  # a superscript two: a digit to str.isdigit, not to int
     assert rejected(tmp_path, text) == [
         f"{f}:6: records._sip._tcp.SRV[0]: '1 2 3' is not of the form 'PRIORITY WEIGHT PORT TARGET'",
         f"{f}:7: records._sip._tcp.SRV[1]: port '99999' is not a number from 0 to 65535",
         f"{f}:8: records._sip._tcp.SRV[2]: weight '-2' is not a number from 0 to 65535",
+        f"{f}:9: records._sip._tcp.SRV[3]: priority '\u00b210' is not a number from 0 to 65535",
     ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from gslb.common.digits import is_decimal
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -30,6 +32,6 @@ def parse_endpoint(text: str) -> Endpoint:
         ipaddress.ip_address(host)
     except ValueError:
         raise ValueError(f"'{host}' is not an IP address") from None
-    if not port.isdigit() or int(port) > 65535:
+    if not is_decimal(port) or int(port) > 65535:
         raise ValueError(f"port '{port}' is not a number from 0 to 65535")
     return Endpoint(host, int(port))

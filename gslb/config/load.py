@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gslb.common.digits import is_decimal
 from gslb.common.endpoint import Endpoint, parse_endpoint
 from gslb.common.problems import Problems, ProblemsError
 from gslb.common.settings import (
@@ -31,8 +32,10 @@ from gslb.common.settings import (
     whole,
 )
 from gslb.common.yamldoc import YList, YMap
+from gslb.config.cookie_secret import read_secrets
 from gslb.config.model import (
     Config,
+    CookieConfig,
     DnsConfig,
     HealthConfig,
     HttpConfig,
@@ -108,7 +111,7 @@ def _health_backend(value: Any) -> str:
     if port == 0:
         raise ValueError(f"'{shown}': the port is not a number from 1 to 65535")
     database = parts.path.lstrip("/")
-    if database and not database.isdigit():
+    if database and not is_decimal(database):
         raise ValueError(f"'{shown}': the database '{database}' is not a number")
     return url
 
@@ -129,6 +132,10 @@ SCHEMA = Section(Config, {
             "idle_timeout": Setting(duration),
             "max_connections": Setting(whole(1)),
             "max_queries": Setting(whole(1)),
+        }),
+        "cookies": Section(CookieConfig, {
+            "enabled": Setting(boolean),
+            "secret_file": Setting(path_text, path=True),
         }),
     }),
     "http": Section(HttpConfig, {
@@ -179,7 +186,8 @@ def load_config(explicit: str | None = None) -> Config:
 
 
 def _check_across_keys(config: Config, doc: YMap, problems: Problems) -> None:
-    """Checks that look at more than one key (each reported at the key that has to change)."""
+    """Checks that look at more than one key or at other files (each reported at the key that has to change)."""
+    _check_cookie_secret(config, doc, problems)
     health = doc.get("health")
     if not isinstance(health, YMap) or config.health.redis_password_file is None:
         return
@@ -189,6 +197,20 @@ def _check_across_keys(config: Config, doc: YMap, problems: Problems) -> None:
     elif urlsplit(config.health.backend).password:
         problems.add(line, "health.redis_password_file",
                      "give the password in health.backend or in this file, not both")
+
+
+def _check_cookie_secret(config: Config, doc: YMap, problems: Problems) -> None:
+    """A secret file that is named must be readable and well formed now, not at the first query."""
+    cookies = config.dns.cookies
+    if cookies.secret_file is None:
+        return
+    dns = doc.get("dns")
+    section = dns.get("cookies") if isinstance(dns, YMap) else None
+    line = section.line_of("secret_file") if isinstance(section, YMap) else 0
+    try:
+        read_secrets(cookies.secret_file)
+    except ValueError as exc:
+        problems.add(line, "dns.cookies.secret_file", str(exc))
 
 
 def unsafe_api_reason(config: Config) -> str | None:

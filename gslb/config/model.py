@@ -34,6 +34,14 @@ class TcpConfig:
 
 
 @dataclass(frozen=True)
+class CookieConfig:
+    """DNS cookies (RFC 7873, server cookies as RFC 9018 makes them); see gslb.config.cookie_secret."""
+
+    enabled: bool = True
+    secret_file: Path | None = None  # None: a secret made once in state_dir/cookie-secret
+
+
+@dataclass(frozen=True)
 class DnsConfig:
     listen: tuple[Endpoint, ...] = DEFAULT_DNS_LISTEN
     max_udp_size: int = 1232
@@ -41,6 +49,7 @@ class DnsConfig:
     workers: int | str = 1  # or "auto"
     rate_limit: RateLimit | None = None
     tcp: TcpConfig = field(default_factory=TcpConfig)
+    cookies: CookieConfig = field(default_factory=CookieConfig)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,17 @@ from time import perf_counter
 from gslb.config.model import DnsConfig
 from gslb.dns.compiled.path import CompiledPath
 from gslb.dns.compiled.scan import Scanned
+from gslb.dns.cookies import ServerCookies
 from gslb.dns.querylog import QueryLog
-from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, RateLimiter, limited_reply, response_identity
+from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, SLIP, RateLimiter, limited_reply, response_identity
 from gslb.dns.render import render_answer
 from gslb.dns.stats import QueryStats
 from gslb.engine.respond import Responder
 from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine
 from gslb.wire.constants import PLAIN_UDP_LIMIT, TCP_LIMIT, Rcode
-from gslb.wire.message import DropPacket, QueryError, parse_header, parse_query
+from gslb.wire.edns import Edns
+from gslb.wire.message import CookieOnlyQuery, DropPacket, Header, QueryError, Question, parse_header, parse_query
 from gslb.wire.writer import opt_for, render_error
 from gslb.zones.zoneset import ZoneSet
 
@@ -44,15 +46,18 @@ class ServingState:
 
 class QueryHandler:
     def __init__(self, state: ServingState, responder: Responder, config: DnsConfig,
-                 steering: SteeringEngine | None = None) -> None:
-        """`steering`: the engine behind `responder`, for the compiled path; None: general path only."""
+                 steering: SteeringEngine | None = None, cookies: ServerCookies | None = None) -> None:
+        """`steering`: the engine behind `responder`, for the compiled path; None: general path only.
+        `cookies`: DNS cookies (RFC 7873) are answered; None: COOKIE options are ignored."""
         self.state = state
         self.responder = responder
         self.max_udp_size = config.max_udp_size
         self.nsid = config.nsid.encode() if config.nsid else None
+        self.cookies = cookies
         self.stats = QueryStats()
         self.query_log: QueryLog | None = None  # set when log.queries.sample > 0
-        self.compiled = CompiledPath(steering, config.max_udp_size, self.nsid) if steering is not None else None
+        self.compiled = (CompiledPath(steering, config.max_udp_size, self.nsid, cookies)
+                         if steering is not None else None)
 
     def zones_changed(self) -> None:
         """New zones: ready answers made from the old ones go (health changes need nothing here)."""
@@ -99,6 +104,8 @@ class QueryHandler:
             query = parse_query(data)
         except DropPacket:
             return None, "", 0, False, ()
+        except CookieOnlyQuery as exc:
+            return self._cookie_only(exc, source, limiter), "", 0, exc.edns.ecs is not None, ()
         except QueryError as exc:
             opt = opt_for(exc.edns, self.max_udp_size, exc.rcode, self.nsid, 0)
             qtype = exc.question.qtype if exc.question is not None else 0
@@ -118,17 +125,50 @@ class QueryHandler:
             limit = PLAIN_UDP_LIMIT
         else:
             limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.max_udp_size))
-        with_scope = ecs is not None and ecs.source_prefix > 0
-        opt = opt_for(edns, self.max_udp_size, answer.rcode, self.nsid, answer.scope if with_scope else 0)
+        scope = answer.scope if ecs is not None and ecs.source_prefix > 0 else 0
+        proven, cookie = self._cookie(edns, source)
+        opt = opt_for(edns, self.max_udp_size, answer.rcode, self.nsid, scope, cookie)
         if self.query_log is not None:
-            self.query_log.record(source, query, answer, answer.scope if with_scope else 0, tcp)
-        if limiter is not None:  # rate limiting (UDP): decided before encoding, so a drop costs no encoding
+            self.query_log.record(source, query, answer, scope, tcp)
+        # Rate limiting (UDP): decided before encoding, so a drop costs no encoding. A valid server
+        # cookie proves the source is not spoofed: such a client is never limited (RFC 7873 section 5.2.5).
+        if limiter is not None and not proven:
             verdict = limiter.check(source, response_identity(question, answer))
             if verdict != SEND:
-                reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
+                reply = self._limited(query.header, question, answer.rcode, edns, scope, opt, cookie, verdict)
                 return reply, answer.zone, question.qtype, ecs is not None, answer.counted
         reply = render_answer(query.header, question, answer, limit, opt)
         return reply, answer.zone, question.qtype, ecs is not None, answer.counted
+
+    def _cookie(self, edns: Edns | None, source: IPAddress) -> tuple[bool, bytes | None]:
+        """Whether the query showed a valid server cookie, and the COOKIE option data to send back."""
+        if edns is None or edns.cookie is None or self.cookies is None:
+            return False, None
+        return self.cookies.answer(edns.cookie, source)
+
+    def _limited(self, header: Header, question: Question | None, rcode: int, edns: Edns | None, scope: int,
+                 opt: bytes | None, cookie: bytes | None, verdict: int) -> bytes | None:
+        """What goes out for a limited response: nothing, an empty TC=1 reply, or, to a client that
+        sent a cookie, BADCOOKIE with a fresh server cookie, so it asks again over UDP with a cookie
+        that exempts it (RFC 7873 section 5.2.3 lets rate limiting choose BADCOOKIE; BIND does the same)."""
+        if verdict != SLIP or cookie is None:
+            return limited_reply(header, question, rcode, opt, verdict)
+        badcookie = opt_for(edns, self.max_udp_size, Rcode.BADCOOKIE, self.nsid, scope, cookie)
+        return render_error(header, question, Rcode.BADCOOKIE, badcookie)
+
+    def _cookie_only(self, query: CookieOnlyQuery, source: IPAddress, limiter: RateLimiter | None) -> bytes | None:
+        """A query for a server cookie alone (RFC 7873 section 5.4): NOERROR with a fresh cookie, or
+        BADCOOKIE when the one it showed is not valid; FORMERR when cookies are off."""
+        edns = query.edns
+        proven, cookie = self._cookie(edns, source)
+        if cookie is None:
+            rcode = Rcode.FORMERR
+        else:
+            rcode = Rcode.NOERROR if proven or len(edns.cookie or b"") == 8 else Rcode.BADCOOKIE
+        opt = opt_for(edns, self.max_udp_size, rcode, self.nsid, 0, cookie)
+        if limiter is not None and not proven and (verdict := limiter.check(source, ERROR_IDENTITY)) != SEND:
+            return self._limited(query.header, None, rcode, edns, 0, opt, cookie, verdict)
+        return render_error(query.header, None, rcode, opt)
 
     @staticmethod
     def _servfail(data: bytes) -> bytes | None:

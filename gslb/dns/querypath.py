@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gslb.common.endpoint import Endpoint
 from gslb.config.model import Config
+from gslb.dns.cookies import ServerCookies
 from gslb.dns.handler import QueryHandler, ServingState
 from gslb.dns.querylog import open_query_log
 from gslb.dns.ratelimit import RateLimiter
@@ -57,7 +58,7 @@ def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None,
     state = ServingState()
     steering = SteeringEngine(open_geodb(config.geodb))
     responder = Responder(Resolver(steering), config.dns.nsid)
-    handler = QueryHandler(state, responder, config.dns, steering)
+    handler = QueryHandler(state, responder, config.dns, steering, ServerCookies.from_config(config))
     handler.query_log = open_query_log(config.log.queries, config.log.format)
     limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
     dns = DnsServer(handler.handle, config.dns, listen or config.dns.listen, reuse_port=reuse_port,

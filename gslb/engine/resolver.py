@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from gslb.engine.answer import Answer
+from gslb.engine.svcb import SVCB_TYPES, add_target_addresses, complete_hints
 from gslb.steering.client import Client
 from gslb.steering.steered import Steered
 from gslb.wire.constants import Rcode, RRType
@@ -119,6 +120,12 @@ class Resolver:
         rrset = rrsets.get(qtype)
         if rrset is None:
             self._negative(zone, answer, Rcode.NOERROR)
+            return None
+        if qtype in SVCB_TYPES:  # hints from a service, and steered targets, are chosen for this client
+            steer = self.steering.steer if self.steering is not None else None
+            rrset = complete_hints(steer, zone, rrset, owner, client, answer)
+            answer.answer.append(rrset.renamed(owner) if rrset.name != owner else rrset)
+            add_target_addresses(steer, zone, rrset, owner, client, answer)
             return None
         answer.answer.append(rrset.renamed(owner) if rrset.name != owner else rrset)
         if qtype in TARGET_TYPES:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from gslb.common.digits import is_decimal
 from gslb.health.overrides import Override, OverrideKey
 from gslb.health.records import ProberInfo, Verdict
 
@@ -160,7 +161,7 @@ def override_message_body(origin: str, key: OverrideKey, override: Override | No
 
 def parse_message(data: str) -> Message:
     seq_text, sep, rest = data.partition(" ")
-    if not sep or not seq_text.isdigit():
+    if not sep or not is_decimal(seq_text):
         raise CodecError(f"message {data[:80]!r} is not '<seq> <json>'")
     body = _object(rest, "message")
     return Message(int(seq_text), str(body.get("origin", "")), body)

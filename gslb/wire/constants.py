@@ -14,8 +14,13 @@ class RRType(IntEnum):
     TXT = 16
     AAAA = 28
     SRV = 33
+    NAPTR = 35
     OPT = 41
     DS = 43
+    SSHFP = 44
+    TLSA = 52
+    SVCB = 64
+    HTTPS = 65
     IXFR = 251
     AXFR = 252
     MAILB = 253
@@ -38,6 +43,7 @@ class Rcode(IntEnum):
     NOTIMP = 4
     REFUSED = 5
     BADVERS = 16  # extended: carried in the OPT record
+    BADCOOKIE = 23  # extended (RFC 7873)
 
 
 class Opcode(IntEnum):
@@ -57,6 +63,7 @@ OPCODE_SHIFT = 11
 # EDNS option codes.
 OPTION_NSID = 3
 OPTION_ECS = 8
+OPTION_COOKIE = 10  # RFC 7873
 
 EDNS_DO = 0x8000
 

@@ -77,3 +77,4 @@ class Edns:
     do: bool
     nsid: bool  # the client asked for our NSID
     ecs: ClientSubnet | None
+    cookie: bytes | None = None  # the first COOKIE option's data, well formed (RFC 7873 section 4)

@@ -8,6 +8,7 @@ caller precisely how to react: drop the packet, answer with an error code, or an
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from gslb.wire.constants import (
@@ -18,6 +19,7 @@ from gslb.wire.constants import (
     HEADER_SIZE,
     OPCODE_MASK,
     OPCODE_SHIFT,
+    OPTION_COOKIE,
     OPTION_ECS,
     OPTION_NSID,
     Rcode,
@@ -50,6 +52,17 @@ class QueryError(Exception):
         self.reason = reason
         self.header = header
         self.question = question
+        self.edns = edns
+
+
+class CookieOnlyQuery(Exception):
+    """No question, but an OPT with a COOKIE option: the client asks for a server cookie alone
+    (RFC 7873 section 5.4). A server without cookies answers it FORMERR, like any query without
+    a question."""
+
+    def __init__(self, header: Header, edns: Edns) -> None:
+        super().__init__("a query for a server cookie")
+        self.header = header
         self.edns = edns
 
 
@@ -160,20 +173,22 @@ def parse_query(data: bytes) -> Query:
     qdcount, ancount, nscount, arcount = (
         int.from_bytes(data[i : i + 2], "big") for i in range(4, 12, 2)
     )
+    if header.opcode != 0:
+        # Checked before the counts, so a header-only packet gets NOTIMP too, as from BIND and Knot;
+        # the question is echoed when there is exactly one and it parses.
+        question = None
+        if qdcount == 1:
+            with contextlib.suppress(BadNameError):
+                question = _read_question(data)[0]
+        raise QueryError(Rcode.NOTIMP, f"opcode {header.opcode}", header, question)
     if qdcount != 1:
+        if qdcount == 0:
+            _cookie_only(data, ancount + nscount, arcount, header)
         raise QueryError(Rcode.FORMERR, f"{qdcount} questions (exactly 1 allowed)", header)
     try:
-        name, pos = read_name(data, HEADER_SIZE)
+        question, pos = _read_question(data)
     except BadNameError as exc:
-        raise QueryError(Rcode.FORMERR, f"question name: {exc}", header) from None
-    if pos + 4 > len(data):
-        raise QueryError(Rcode.FORMERR, "question truncated", header)
-    qtype = int.from_bytes(data[pos : pos + 2], "big")
-    qclass = int.from_bytes(data[pos + 2 : pos + 4], "big")
-    question = Question(name, qtype, qclass, bytes(data[HEADER_SIZE : pos + 4]))
-    pos += 4
-    if header.opcode != 0:
-        raise QueryError(Rcode.NOTIMP, f"opcode {header.opcode}", header, question)
+        raise QueryError(Rcode.FORMERR, f"question: {exc}", header) from None
     try:
         edns = _parse_records(data, pos, ancount + nscount, arcount, header, question)
     except BadNameError as exc:
@@ -181,8 +196,29 @@ def parse_query(data: bytes) -> Query:
     return Query(header, question, edns)
 
 
+def _read_question(data: bytes) -> tuple[Question, int]:
+    """The question after the header and the offset just past it; raises BadNameError."""
+    name, pos = read_name(data, HEADER_SIZE)
+    if pos + 4 > len(data):
+        raise BadNameError("question truncated")
+    qtype = int.from_bytes(data[pos : pos + 2], "big")
+    qclass = int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return Question(name, qtype, qclass, bytes(data[HEADER_SIZE : pos + 4])), pos + 4
+
+
+def _cookie_only(data: bytes, skip: int, arcount: int, header: Header) -> None:
+    """Raise CookieOnlyQuery when a query without a question holds a COOKIE option (or QueryError
+    when its records are broken); return when it holds none."""
+    try:
+        edns = _parse_records(data, HEADER_SIZE, skip, arcount, header, None)
+    except BadNameError as exc:
+        raise QueryError(Rcode.FORMERR, f"record name: {exc}", header) from None
+    if edns is not None and edns.cookie is not None:
+        raise CookieOnlyQuery(header, edns)
+
+
 def _parse_records(
-    data: bytes, pos: int, skip: int, arcount: int, header: Header, question: Question
+    data: bytes, pos: int, skip: int, arcount: int, header: Header, question: Question | None
 ) -> Edns | None:
     """Skip answer and authority records, then find the OPT record among the additional ones."""
     edns: Edns | None = None
@@ -210,7 +246,7 @@ def _parse_records(
 
 
 def _parse_opt(
-    data: bytes, fixed: int, start: int, end: int, header: Header, question: Question
+    data: bytes, fixed: int, start: int, end: int, header: Header, question: Question | None
 ) -> Edns:
     payload = int.from_bytes(data[fixed + 2 : fixed + 4], "big")
     version = data[fixed + 5]
@@ -218,6 +254,8 @@ def _parse_opt(
     nsid = False
     ecs: ClientSubnet | None = None
     ecs_error: str | None = None
+    cookie: bytes | None = None
+    cookie_error: str | None = None
     pos = start
     while pos < end:
         if pos + 4 > end:
@@ -240,11 +278,16 @@ def _parse_opt(
                 ecs = parse_client_subnet(value)
             except EcsFormatError as exc:
                 ecs_error = str(exc)
-    edns = Edns(payload, version, do, nsid, ecs)
+        elif code == OPTION_COOKIE and cookie is None and cookie_error is None:  # the first one counts
+            if length == 8 or 16 <= length <= 40:  # a client cookie, and a server cookie of 8 to 32 bytes
+                cookie = bytes(value)
+            else:
+                cookie_error = f"COOKIE option of {length} bytes (8, or 16 to 40)"
+    edns = Edns(payload, version, do, nsid, ecs, cookie)
     if version != 0:
         raise QueryError(Rcode.BADVERS, f"EDNS version {version}", header, question,
                          Edns(payload, version, do, nsid, None))
-    if ecs_error is not None:
-        raise QueryError(Rcode.FORMERR, ecs_error, header, question,
+    if ecs_error is not None or cookie_error is not None:  # RFC 7871 section 7.1.1, RFC 7873 section 5.2.2
+        raise QueryError(Rcode.FORMERR, ecs_error or cookie_error or "", header, question,
                          Edns(payload, version, do, nsid, None))
     return edns

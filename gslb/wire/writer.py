@@ -17,6 +17,7 @@ from gslb.wire.constants import (
     FLAG_RD,
     FLAG_TC,
     OPCODE_MASK,
+    OPTION_COOKIE,
     OPTION_NSID,
     RRType,
 )
@@ -91,13 +92,16 @@ def response_flags(header: Header, rcode: int, authoritative: bool, truncated: b
     return flags
 
 
-def build_opt(payload: int, rcode: int, do: bool, nsid: bytes | None, ecs: ClientSubnet | None, scope: int) -> bytes:
-    """Our OPT record: payload size, extended rcode bits, DO echoed, NSID and ECS options."""
+def build_opt(payload: int, rcode: int, do: bool, nsid: bytes | None, ecs: ClientSubnet | None, scope: int,
+              cookie: bytes | None = None) -> bytes:
+    """Our OPT record: payload size, extended rcode bits, DO echoed, NSID, ECS and COOKIE options."""
     options = b""
     if nsid is not None:
         options += struct.pack("!HH", OPTION_NSID, len(nsid)) + nsid
     if ecs is not None:
         options += ecs.encode(scope)
+    if cookie is not None:
+        options += struct.pack("!HH", OPTION_COOKIE, len(cookie)) + cookie
     ttl = ((rcode >> 4) << 24) | (EDNS_DO if do else 0)
     return b"\x00" + _RR_FIXED.pack(RRType.OPT, payload, ttl, len(options)) + options
 
@@ -120,8 +124,9 @@ def render_error(
     return finish(Writer(question), header, flags, (0, 0, 0), opt, 1 if question else 0)
 
 
-def opt_for(edns: Edns | None, payload: int, rcode: int, nsid: bytes | None, scope: int) -> bytes | None:
-    """The OPT to send back: only when the query had one (RFC 6891 section 7)."""
+def opt_for(edns: Edns | None, payload: int, rcode: int, nsid: bytes | None, scope: int,
+            cookie: bytes | None = None) -> bytes | None:
+    """The OPT to send back: only when the query had one (RFC 6891 section 7); `cookie`: our COOKIE option's data."""
     if edns is None:
         return None
-    return build_opt(payload, rcode, edns.do, nsid if edns.nsid else None, edns.ecs, scope)
+    return build_opt(payload, rcode, edns.do, nsid if edns.nsid else None, edns.ecs, scope, cookie)

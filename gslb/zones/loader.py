@@ -23,7 +23,10 @@ from gslb.zones import policy as policy_mod
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.model import Node, Zone
 from gslb.zones.policy_references import check_references
-from gslb.zones.rdata import STATIC_TYPES, RdataError, parse_domain, parse_rdata, soa_rdata
+from gslb.zones.rdata import RdataError, parse_domain, soa_rdata
+from gslb.zones.record_rules import check_record_rules
+from gslb.zones.rtypes import STATIC_TYPES, parse_rdata
+from gslb.zones.svcb import HintedRdata
 
 ZONE_SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = ("zone", "ttl", "soa", "ns", "records", *policy_mod.SECTIONS)
@@ -97,6 +100,7 @@ class _ZoneBuilder:
         self.problems = problems
         self.nodes: dict[bytes, dict[str, Any]] = {}
         self.ns_where: list[tuple[int, int]] = []  # (index in 'ns', line) of each accepted name
+        self.hinted: list[tuple[HintedRdata, int, str]] = []  # SVCB/HTTPS with hints from a service, line, field
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -150,6 +154,7 @@ class _ZoneBuilder:
         existing = self.existing_names(nodes, origin)
         self.check_tree(nodes, origin, cuts, ns_names)
         check_references(policy, nodes, origin, self.problems)
+        check_record_rules(nodes, origin, policy, self.hinted, self.problems)
         if self.problems:
             return None
         minimum = int.from_bytes(soa.rdatas[0].parts[2][16:20], "big")  # type: ignore[index]
@@ -357,6 +362,8 @@ class _ZoneBuilder:
                 continue
             seen.add(rdata.text)
             rdatas.append(rdata)
+            if isinstance(rdata, HintedRdata):
+                self.hinted.append((rdata, item_line, item_field))
         if not rdatas:
             return None
         return RRset(owner, rtype, ttl, tuple(rdatas))
@@ -388,10 +395,11 @@ class _ZoneBuilder:
                          f"below the delegation at {cut.text}: only glue (A, AAAA) may be here")
         for wire in cuts:
             delegation = nodes[wire]
-            extra = [RRType(t).name for t in delegation.rrsets if t not in (RRType.NS, RRType.A, RRType.AAAA)]
+            allowed = (RRType.NS, RRType.DS, RRType.A, RRType.AAAA)
+            extra = [RRType(t).name for t in delegation.rrsets if t not in allowed]
             if extra or delegation.service:
                 self.add(delegation.line, f"records.{delegation.name.relative_to(origin)}",
-                         f"a delegation may hold only NS and glue (A, AAAA), not {', '.join(extra or ['service'])}")
+                         f"a delegation may hold only NS, DS and glue (A, AAAA), not {', '.join(extra or ['service'])}")
             for rdata in delegation.rrsets[RRType.NS].rdatas:
                 target = rdata.target
                 assert target is not None

@@ -15,6 +15,7 @@ import shlex
 import struct
 from collections.abc import Callable
 
+from gslb.common.digits import is_decimal
 from gslb.wire.constants import RRType
 from gslb.wire.name import ROOT, BadNameError, Name
 from gslb.wire.records import Rdata
@@ -67,7 +68,7 @@ def _fields(text: object, count: int, form: str) -> list[str]:
 
 
 def _uint(value: str, bits: int, what: str) -> int:
-    if not value.isdigit() or int(value) >= 1 << bits:
+    if not is_decimal(value) or int(value) >= 1 << bits:
         raise RdataError(f"{what} '{value}' is not a number from 0 to {(1 << bits) - 1}")
     return int(value)
 
@@ -159,6 +160,7 @@ def _caa(value: object, origin: Name) -> Rdata:
     )
 
 
+# The basic types; gslb.zones.rtypes adds the others and is what the loader reads.
 PARSERS: dict[int, Callable[[object, Name], Rdata]] = {
     RRType.A: _a,
     RRType.AAAA: _aaaa,
@@ -170,13 +172,6 @@ PARSERS: dict[int, Callable[[object, Name], Rdata]] = {
     RRType.SRV: _srv,
     RRType.CAA: _caa,
 }
-
-STATIC_TYPES: dict[str, int] = {RRType(t).name: t for t in PARSERS}
-
-
-def parse_rdata(rtype: int, value: object, origin: Name) -> Rdata:
-    return PARSERS[rtype](value, origin)
-
 
 def soa_rdata(
     primary: Name, contact: Name, serial: int, refresh: int, retry: int, expire: int, minimum: int

@@ -21,6 +21,7 @@ from typing import Any
 
 from gslb.dns.compiled.entries import Ready, Steered, ready_from
 from gslb.dns.compiled.scan import ECS, ECS_SOURCE, KEY, Scanned, scan_query
+from gslb.dns.cookies import ServerCookies
 from gslb.dns.ratelimit import SEND, SLIP, RateLimiter
 from gslb.engine.answer import Answer
 from gslb.steering.engine import SteeringEngine
@@ -38,13 +39,17 @@ ANSWERS_LIMIT = 10_000  # ready answers per steered name (decisions in use)
 QUERY_FLAGS = 0x7910  # opcode, RD and CD: copied from the query into the reply
 FLAG_TC = 0x0200
 ECS_CODE = b"\x00\x08"
+COOKIE_CODE = b"\x00\x0a"
+BADCOOKIE_LOW, BADCOOKIE_HIGH = 23 & 0xF, bytes((23 >> 4,))  # the rcode's header bits and OPT byte
 DO_SET, DO_CLEAR = b"\x80\x00", b"\x00\x00"  # the EDNS flags we send: DO echoed
 
 
 class CompiledPath:
-    def __init__(self, steering: SteeringEngine, max_udp_size: int, nsid: bytes | None) -> None:
+    def __init__(self, steering: SteeringEngine, max_udp_size: int, nsid: bytes | None,
+                 cookies: ServerCookies | None = None) -> None:
         self.steering = steering
         self.max_udp_size = max_udp_size
+        self.cookies = cookies
         self._opt_head = b"\x00\x00\x29" + max_udp_size.to_bytes(2, "big") + b"\x00\x00"  # OPT up to its flags
         self._nsid_option = (b"\x00\x03" + len(nsid).to_bytes(2, "big") + nsid) if nsid else b""
         self.names: dict[bytes, Ready | Steered] = {}
@@ -72,7 +77,7 @@ class CompiledPath:
         found = self.missed = scan_query(data)
         if found is None:
             return None
-        key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source = found
+        key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source, cookie = found
         entry = self.names.get(key)
         if entry is None:
             return None
@@ -83,8 +88,14 @@ class CompiledPath:
         else:
             ready = entry  # static: scope 0, so the option goes back exactly as it came
             ecs_option = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs if ecs is not None else b""
+        proven = False  # a valid server cookie: the source is not spoofed, so it is not rate limited
         if edns:
             options = self._nsid_option + ecs_option if nsid else ecs_option
+            if cookie is not None and self.cookies is not None:
+                proven, cookie = self.cookies.answer(cookie, source)
+                options += COOKIE_CODE + len(cookie).to_bytes(2, "big") + cookie
+            else:
+                cookie = None
             opt = self._opt_head + (DO_SET if do else DO_CLEAR) + len(options).to_bytes(2, "big") + options
             limit = TCP_LIMIT if tcp else max(PLAIN_UDP_LIMIT, min(payload, self.max_udp_size))
         else:
@@ -94,11 +105,15 @@ class CompiledPath:
             return None  # the general path fits it (or truncates it)
         step = self._rotate() if ready.rotates else 0
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
-        if limiter is not None and (verdict := limiter.check(source, ready.identity)) != SEND:
+        if limiter is not None and not proven and (verdict := limiter.check(source, ready.identity)) != SEND:
             self.missed = None  # answered here: nothing is left for the general path
             if verdict != SLIP:
                 return None, ready.zone, qtype, ecs is not None, ready.counted
-            flags = FLAG_TC | 0x8000 | qflags | ready.rcode
+            if cookie is not None:  # BADCOOKIE with a fresh cookie instead of TC=1 (see QueryHandler._limited)
+                flags = 0x8000 | qflags | BADCOOKIE_LOW
+                opt = opt[:5] + BADCOOKIE_HIGH + opt[6:]
+            else:
+                flags = FLAG_TC | 0x8000 | qflags | ready.rcode
             counts = b"\x00\x00\x00\x00\x00\x01" if opt else b"\x00\x00\x00\x00\x00\x00"
             reply = data[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + counts + data[12:question_end] + opt
             return reply, ready.zone, qtype, ecs is not None, ready.counted

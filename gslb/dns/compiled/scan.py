@@ -3,7 +3,7 @@
 A query qualifies when it is the ordinary kind real resolvers send: QUERY opcode, one question
 of class IN with an uncompressed name, no answer or authority records, and at most one
 additional record, a well-formed OPT of version 0 whose options are all either understood
-(ECS, NSID) or skipped (COOKIE, padding, anything unknown). Anything else returns None and the
+(ECS, NSID, COOKIE) or skipped (padding, anything unknown). Anything else returns None and the
 general path, which reports every error precisely, answers instead.
 """
 
@@ -16,14 +16,15 @@ MAX_NAME = 255
 
 
 # What the scan finds, as one tuple (built in C, unlike an object, which matters at this rate):
-# (key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source)
+# (key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source, cookie)
 # - key: the lower-cased question name followed by the two type bytes: what answers are filed under;
 # - question_end: where the question ends (it is echoed exactly as received);
 # - edns: the query has an OPT; payload: the client's UDP size; do: the DO bit; nsid: NSID asked;
 # - ecs: the ECS option's data as sent (family, source, scope, address), or None; ecs_source: its
-#   source prefix length.
-Scanned = tuple[bytes, int, int, bool, int, bool, bool, "bytes | None", int]
-KEY, QTYPE, QUESTION_END, EDNS, PAYLOAD, DO, NSID, ECS, ECS_SOURCE = range(9)
+#   source prefix length;
+# - cookie: the first COOKIE option's data (8, or 16 to 40 bytes), or None.
+Scanned = tuple[bytes, int, int, bool, int, bool, bool, "bytes | None", int, "bytes | None"]
+KEY, QTYPE, QUESTION_END, EDNS, PAYLOAD, DO, NSID, ECS, ECS_SOURCE, COOKIE = range(10)
 
 
 def scan_query(data: bytes) -> Scanned | None:
@@ -52,7 +53,7 @@ def scan_query(data: bytes) -> Scanned | None:
     key = data[12:name_end].lower() + data[name_end:name_end + 2]
     qtype = (data[name_end] << 8) | data[name_end + 1]
     if not edns:
-        return (key, qtype, question_end, False, 0, False, False, None, 0) if question_end == size else None
+        return (key, qtype, question_end, False, 0, False, False, None, 0, None) if question_end == size else None
     return _scan_opt(data, question_end, key, qtype)
 
 
@@ -69,6 +70,7 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
     nsid = False
     ecs = None
     ecs_source = 0
+    cookie = None
     pos += 11
     while pos < end:
         if pos + 4 > end:
@@ -86,7 +88,11 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
             ecs_source = data[start + 2]
         elif code == 3:
             nsid = True
-    return key, qtype, question_end, True, payload, do, nsid, ecs, ecs_source
+        elif code == 10 and cookie is None:  # the first one counts; a malformed one is FORMERR
+            if length != 8 and not 16 <= length <= 40:
+                return None
+            cookie = data[start:pos]
+    return key, qtype, question_end, True, payload, do, nsid, ecs, ecs_source, cookie
 
 
 def _valid_ecs(data: bytes, start: int, length: int) -> bool:
