@@ -1,4 +1,4 @@
-"""DNS numbers used across the server (RFC 1035, 6891, 7871, 5001 and the IANA registries)."""
+"""DNS numbers used across the server (RFC 1035, 2136, 6891, 7871, 5001, 8945 and the IANA registries)."""
 
 from enum import IntEnum
 
@@ -16,6 +16,8 @@ class RRType(IntEnum):
     SRV = 33
     OPT = 41
     DS = 43
+    TKEY = 249
+    TSIG = 250
     IXFR = 251
     AXFR = 252
     MAILB = 253
@@ -27,6 +29,7 @@ class RRType(IntEnum):
 class RRClass(IntEnum):
     IN = 1
     CH = 3
+    NONE = 254  # RFC 2136: deletes a given record, or says an RRset does not exist
     ANY = 255
 
 
@@ -37,11 +40,27 @@ class Rcode(IntEnum):
     NXDOMAIN = 3
     NOTIMP = 4
     REFUSED = 5
+    YXDOMAIN = 6  # RFC 2136: a name exists that should not
+    YXRRSET = 7
+    NXRRSET = 8
+    NOTAUTH = 9  # not authoritative for the zone (RFC 2136), or TSIG failed (RFC 8945)
+    NOTZONE = 10  # a name outside the zone of an UPDATE
     BADVERS = 16  # extended: carried in the OPT record
 
 
 class Opcode(IntEnum):
     QUERY = 0
+    UPDATE = 5
+
+
+class TsigError(IntEnum):
+    """The TSIG record's own error field (RFC 8945 section 4.3); the header then says NOTAUTH."""
+
+    NOERROR = 0
+    BADSIG = 16
+    BADKEY = 17
+    BADTIME = 18
+    BADTRUNC = 22
 
 
 # Header flag bits (in the 16-bit flags word).
