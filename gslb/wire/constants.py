@@ -96,3 +96,15 @@ def rcode_name(rcode: int) -> str:
         return Rcode(rcode).name
     except ValueError:
         return f"RCODE{rcode}"
+
+
+def is_meta_type(rtype: int) -> bool:
+    """OPT, and the Q-types and meta-types of 128 to 255 (RFC 6895 section 3.1): never data."""
+    return rtype == RRType.OPT or 128 <= rtype <= 255
+
+
+def class_name(rclass: int) -> str:
+    try:
+        return RRClass(rclass).name
+    except ValueError:
+        return f"CLASS{rclass}"
