@@ -124,8 +124,10 @@ def _record(key: Name, algorithm: Name, time_signed: int, fudge: int, mac: bytes
     return key.wire + struct.pack("!HHIH", RRType.TSIG, RRClass.ANY, 0, len(rdata)) + rdata
 
 
-def sign_reply(reply: bytes, key: TsigKey, tsig: TsigRecord, check: TsigCheck, now: int) -> bytes:
+def sign_reply(reply: bytes, key: TsigKey | None, tsig: TsigRecord, check: TsigCheck, now: int) -> bytes:
     """The reply with its TSIG record: signed when the check allows it, else with an empty MAC.
+
+    `key` is the request's key; None (BADKEY: no such key here) only for an unsigned reply.
 
     A BADTIME reply is signed with the request's time and carries ours as other data
     (section 5.2.3), so the client verifies it with the time it sent.
@@ -134,6 +136,7 @@ def sign_reply(reply: bytes, key: TsigKey, tsig: TsigRecord, check: TsigCheck, n
     if not check.signed_reply:
         return add_record(reply, _record(tsig.key, tsig.algorithm, now, REPLY_FUDGE, b"", tsig.original_id,
                                          error, b""))
+    assert key is not None, "a signed reply needs the key"
     time_signed, other = (tsig.time_signed, _time(now)) if error == TsigError.BADTIME else (now, b"")
     digest_input = (struct.pack("!H", len(check.request_mac)) + check.request_mac
                     + struct.pack("!H", tsig.original_id) + reply[2:]
