@@ -40,7 +40,7 @@ from gslb.zones.zoneset import ZoneSet
 log = logging.getLogger("gslb.updates")
 
 MAX_PENDING = 64  # updates waiting for their turn; more are answered SERVFAIL at once
-CONFLICT_TRIES = 3  # another server changed the zone meanwhile: start again from its version
+CONFLICT_TRIES = 10  # another server changed the zone meanwhile: start again from its version
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Publish = Callable[[ZoneSet], Awaitable[None]]
@@ -187,7 +187,6 @@ class UpdateService:
     async def _apply(self, message: UpdateMessage, signer: Name | None) -> Outcome:
         """Process the update against the current records and store the result (under the lock)."""
         origin = message.zone.name
-        outcome = Outcome(Rcode.SERVFAIL, "the zone changed too often meanwhile")
         for _ in range(CONFLICT_TRIES):
             file_zone, served = self.file_zones.get(origin), self.served.get(origin)
             if file_zone is None or served is None:
@@ -207,7 +206,8 @@ class UpdateService:
                 return Outcome(Rcode.SERVFAIL, f"not stored, nothing changed: {exc}")
             await self._install(outcome.records)
             return outcome
-        return outcome
+        return Outcome(Rcode.SERVFAIL, f"other servers changed the zone {CONFLICT_TRIES} times meanwhile: "
+                                       "not stored, nothing changed")
 
     async def _store(self, old: DynamicRecords, new: DynamicRecords) -> None:
         """Shared store first (it decides the order between servers), then the journal."""
