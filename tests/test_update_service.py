@@ -3,19 +3,23 @@
 A fake shared store stands in for Redis so that each way a commit can fail (unreachable,
 another server always first) is certain; a journal that cannot be written stands in for a full
 disk. In every case the reply is SERVFAIL and the served zone, the records and the journal are
-exactly as before.
+exactly as before. Damaged signed updates never raise and never change anything unless the
+reply says NOERROR.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import dns.message
 import dns.rcode
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gslb.config.model import UpdateGrant, UpdatesConfig
 from gslb.updates.journal import Journal, JournalError, dumps, loads
@@ -137,3 +141,22 @@ def test_dnspython_verifies_the_signed_reply(tmp_path: Path) -> None:
     assert reply is not None
     parsed = dns.message.from_wire(reply, keyring=KEYRING, request_mac=message.mac)
     assert parsed.had_tsig and parsed.rcode() == dns.rcode.NOERROR
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 400), st.binary(min_size=1, max_size=6), st.booleans())
+def test_damaged_updates_never_raise_and_change_only_when_accepted(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, at: int, patch: bytes, cut: bool) -> None:
+    made = service(tmp_path)
+    wire = add("fuzz")
+    data = wire[:at] if cut else wire[:at] + patch + wire[at + len(patch):]
+    before = dict(made.records)
+    with caplog.at_level(logging.ERROR, logger="gslb.updates"):
+        reply = asyncio.run(made.handle(data, "127.0.0.1", False))
+    assert "internal error" not in caplog.text
+    if reply is None:
+        assert made.records == before
+        return
+    parsed = dns.message.from_wire(reply, keyring=False)
+    if parsed.rcode() != dns.rcode.NOERROR:
+        assert made.records == before
