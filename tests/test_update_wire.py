@@ -228,3 +228,13 @@ def test_nothing_but_format_errors_come_out_of_damaged_messages(noise: bytes, at
             continue
         if message.tsig is not None:
             check_request(data, message.tsig, key(), int(time.time()))
+
+
+@pytest.mark.parametrize(("ztype", "zclass", "echoed"), [(6, 1, True), (1, 1, False), (6, 255, False)])
+def test_the_reply_echoes_only_a_zone_section_clients_can_read(ztype: int, zclass: int, echoed: bool) -> None:
+    wire = dns.update.UpdateMessage("example.com").to_wire()
+    wire = wire[:-4] + struct.pack("!HH", ztype, zclass)
+    message = parse_update(wire)
+    reply = render_update_reply(message.header, message.zone, 1)
+    parsed = dns.message.from_wire(reply)
+    assert (len(parsed.zone) == 1) is echoed and parsed.rcode() == dns.rcode.FORMERR

@@ -195,8 +195,12 @@ _NEEDS_DATA = frozenset((RRType.A, RRType.AAAA, RRType.NS, RRType.CNAME, RRType.
 def render_update_reply(header: Header, zone: ZoneSection | None, rcode: int, edns: bool = False) -> bytes:
     """The reply: ID and opcode copied, QR set, the zone section echoed when it parsed (section 3.8).
 
-    A TSIG record, when the reply is signed, is appended by the caller (and counted then).
+    A zone section other than SOA in class IN is left out (the counts say 0, as section 3.8
+    allows), since clients may refuse to read a reply that echoes it. A TSIG record, when the
+    reply is signed, is appended by the caller (and counted then).
     """
+    if zone is not None and (zone.ztype != RRType.SOA or zone.zclass != RRClass.IN):
+        zone = None
     flags = FLAG_QR | (header.flags & OPCODE_MASK) | (rcode & 0xF)
     opt = b"\x00" + _RR_FIXED.pack(RRType.OPT, 1232, 0, 0) if edns else b""
     counts = _COUNTS.pack(1 if zone else 0, 0, 0, 1 if opt else 0)
