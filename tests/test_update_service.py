@@ -160,3 +160,11 @@ def test_damaged_updates_never_raise_and_change_only_when_accepted(
     parsed = dns.message.from_wire(reply, keyring=False)
     if parsed.rcode() != dns.rcode.NOERROR:
         assert made.records == before
+
+
+def test_a_reader_of_the_journal_leaves_an_unreadable_file_where_it_is(tmp_path: Path) -> None:
+    folder = tmp_path / "updates"
+    folder.mkdir()
+    (folder / "broken.test.json").write_text("{not json")
+    assert Journal(folder).load(set_aside=False) == {}
+    assert (folder / "broken.test.json").exists()

@@ -90,6 +90,6 @@ def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]
         for problem in error.problems:
             print(f"warning: {problem}", file=sys.stderr)
     engine = SteeringEngine(GeoDatabase.open(config.geodb))
-    dynamic = Journal(config.state_dir / "updates").load() if config.updates is not None else {}
+    dynamic = Journal(config.state_dir / "updates").load(set_aside=False) if config.updates is not None else {}
     zones = ZoneSet(merge(zone, dynamic.get(zone.origin.text))[0] for zone in report.loaded)
     return explain(zones, engine, args.name, args.type, args.client, args.ecs)

@@ -98,8 +98,9 @@ class Journal:
         assert self.folder is not None
         return self.folder / (quote(origin.text.rstrip(".") or "root", safe="") + ".json")
 
-    def load(self) -> dict[str, DynamicRecords]:
-        """Every zone's records, by origin text; unreadable files are moved aside with an error."""
+    def load(self, set_aside: bool = True) -> dict[str, DynamicRecords]:
+        """Every zone's records, by origin text. An unreadable file is reported and, when
+        `set_aside` (the server, not a reader such as `gslb explain`), moved aside."""
         found: dict[str, DynamicRecords] = {}
         if self.folder is None or not self.folder.is_dir():
             return found
@@ -107,6 +108,9 @@ class Journal:
             try:
                 records = loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, JournalError) as exc:
+                if not set_aside:
+                    log.warning("dynamic records %s are unreadable (%s): left out", path, exc)
+                    continue
                 aside = path.with_suffix(f".unreadable-{int(time.time())}")
                 log.error("dynamic records %s are unreadable (%s): moved to %s, not served", path, exc, aside)
                 with contextlib.suppress(OSError):
