@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh Debian machine with Python 3.11:
 #   make serve   create .venv, install, serve zones/ on 127.0.0.1:5300 (HTTP API on 127.0.0.1:8053)
-#   make test    same venv, the whole test suite (installs dig/kdig/chromium/promtool... with apt when missing)
+#   make test    same venv, the whole test suite (installs dig, nsupdate, kdig, chromium, promtool, redis-server,
+#                pebble, lego... with apt when missing)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,8 +10,10 @@ STAMP  := $(VENV)/.installed
 TEST_DB := geodb/test-city.mmdb
 
 # Debian packages the tests drive as real clients; installed only when missing.
-APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium redis-server:redis-server openssl:openssl \
-             promtool:prometheus
+# nsupdate sends dynamic updates; pebble (a local ACME server) and lego (an ACME client) get a
+# certificate through them (tests/test_acme.py).
+APT_TOOLS := dig:dnsutils nsupdate:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium \
+             redis-server:redis-server openssl:openssl promtool:prometheus pebble:pebble lego:lego
 
 .PHONY: serve test lint geodb tools bench-tools bench bench-peers clean
 

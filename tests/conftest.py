@@ -11,7 +11,9 @@ from gslb.geo.database import GeoDatabase
 from gslb.zones.loader import load_zone_file
 from gslb.zones.model import Zone
 from tests import steering_zone
+from tests.backends import free_port
 from tests.harness import RunningServer, start_server
+from tests.redis_server import RedisServer
 from tests.testdata import EXAMPLE_ZONES, built_test_geodb
 
 
@@ -56,3 +58,12 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     yield factory
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of its own for this test (see tests/redis_server.py)."""
+    server = RedisServer(tmp_path / "redis", free_port(["127.0.0.1"]))
+    server.start()
+    yield server
+    server.stop()

@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("health",),
     ("steering",),
     ("engine",),
+    ("updates",),
     ("dns",),
     ("api",),
     ("server", "prober"),

@@ -11,6 +11,7 @@ from gslb.api.control import ServerControl
 from gslb.api.health_routes import HealthRoutes
 from gslb.api.metrics import build_registry
 from gslb.api.page import status_page
+from gslb.api.records import records as zone_records
 from gslb.api.status import datacenters_status, server_status
 from gslb.engine.explain import ExplainError
 from gslb.engine.explain import explain as explain_query
@@ -57,6 +58,11 @@ async def explain(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
+async def records(request: web.Request) -> web.Response:
+    """Every record of one zone, dynamic ones with the key that last changed them (a read: no token)."""
+    return await zone_records(request, _server(request).zones)
+
+
 async def datacenters(request: web.Request) -> web.Response:
     server = _server(request)
     return web.json_response({"datacenters": datacenters_status(server.zones, server.health)})
@@ -90,6 +96,7 @@ def build_app(server: ServerControl) -> web.Application:
     app.router.add_get("/status/datacenters", datacenters)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/v1/explain", explain)
+    app.router.add_get("/v1/records/{zone}", records)
     app.router.add_post("/v1/reload", reload)
     HealthRoutes(server).register(app)
     return app

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from gslb.dns.stats import DnsCounters
 from gslb.health.monitor import HealthMonitor
 from gslb.steering.engine import SteeringEngine
+from gslb.updates.service import UpdateService
 from gslb.zones.attempts import AttemptBook
 from gslb.zones.directory import LoadReport
 from gslb.zones.zoneset import ZoneSet
@@ -22,6 +23,7 @@ class ServerControl(Protocol):
     steering: SteeringEngine  # the main process's, for /v1/explain
     reload_counts: dict[str, int]  # zone file loads by result ("success", "failure")
     reload_attempts: AttemptBook  # per zone file, its last reload attempt
+    updates: UpdateService | None  # dynamic updates; None when they are off
 
     @property
     def zones(self) -> ZoneSet:

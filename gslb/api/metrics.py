@@ -48,6 +48,10 @@ class GslbCollector(Collector):
                                 "Zone files whose last reload was rejected: what serves from them is older or nothing",
                                 value=len(server.reload_attempts.rejected()))
         yield from _geo_families(server.steering.geo, server.health.clock())
+        updates = CounterMetricFamily("gslb_dns_updates", "Dynamic updates (RFC 2136), by result", labels=["result"])
+        for result, count in sorted(server.updates.results.items() if server.updates is not None else ()):
+            updates.add_metric([result], count)
+        yield updates
 
 
 def _query_families(stats: QueryStats) -> Iterator:

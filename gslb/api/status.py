@@ -8,6 +8,8 @@ from gslb.api.control import ServerControl
 from gslb.api.states import datacenter_counts, pool_families, steered_zones, summary
 from gslb.common.times import iso
 from gslb.health.monitor import HealthMonitor
+from gslb.wire.constants import type_name
+from gslb.zones.model import DynamicRRset
 from gslb.zones.zoneset import ZoneSet
 
 
@@ -121,16 +123,35 @@ def zone_files_status(server: ServerControl) -> list[dict[str, Any]]:
     return result
 
 
+def dynamic_record(entry: DynamicRRset) -> dict[str, Any]:
+    """One dynamic RRset as /status and /v1/records show it: with the key that last changed it."""
+    rrset = entry.rrset
+    return {"name": rrset.name.text, "type": type_name(rrset.rtype), "ttl": rrset.ttl,
+            "data": [rdata.text for rdata in rrset.rdatas], "source": "dynamic", "key": entry.key,
+            "changed": iso(entry.changed)}
+
+
+def updates_status(server: ServerControl) -> dict[str, Any] | None:
+    """Dynamic updates: the keys, where records are shared, results so far, every dynamic record."""
+    if server.updates is None:
+        return None
+    records = [{"zone": zone.origin.text, **dynamic_record(entry)} for zone in server.zones if zone.dynamic
+               for entry in sorted(zone.dynamic.rrsets.values(), key=lambda e: (e.rrset.name.text, e.rrset.rtype))]
+    return {**server.updates.status(), "records": records}
+
+
 def server_status(server: ServerControl) -> dict[str, Any]:
     """The whole `/status` document."""
     zones = server.zones
     return {
         "health_backend": server.health.backend.describe(),
         "zones": [
-            {"zone": zone.origin.text, "serial": zone.serial, "loaded_at": iso(zone.loaded_at), "file": zone.file}
+            {"zone": zone.origin.text, "serial": zone.serial, "loaded_at": iso(zone.loaded_at), "file": zone.file,
+             "dynamic_records": sum(len(e.rrset.rdatas) for e in zone.dynamic.rrsets.values()) if zone.dynamic else 0}
             for zone in zones
         ],
         "zone_files": zone_files_status(server),
+        "updates": updates_status(server),
         "datacenters": datacenters_status(zones, server.health),
         "pools": pools_status(zones, server.health),
         "probers": probers_status(server.health),

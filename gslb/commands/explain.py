@@ -2,7 +2,8 @@
 
 Asks the running server (its /v1/explain) so the answer reflects live health; when no server
 answers, or with --offline, it loads the zones and geo database itself and explains with
-every member's health unknown (each pool then counts as its `initial` state).
+every member's health unknown (each pool then counts as its `initial` state). Dynamic records
+(from the journal in state_dir, when updates are on) are shown with the key that changed them.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]
     from gslb.engine.explain import explain
     from gslb.geo.database import GeoDatabase
     from gslb.steering.engine import SteeringEngine
+    from gslb.updates.journal import Journal
     from gslb.zones.directory import load_zone_paths, zone_files
+    from gslb.zones.dynamic import merge
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(config.zones))
@@ -87,4 +90,6 @@ def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]
         for problem in error.problems:
             print(f"warning: {problem}", file=sys.stderr)
     engine = SteeringEngine(GeoDatabase.open(config.geodb))
-    return explain(ZoneSet(report.loaded), engine, args.name, args.type, args.client, args.ecs)
+    dynamic = Journal(config.state_dir / "updates").load(set_aside=False) if config.updates is not None else {}
+    zones = ZoneSet(merge(zone, dynamic.get(zone.origin.text))[0] for zone in report.loaded)
+    return explain(zones, engine, args.name, args.type, args.client, args.ecs)

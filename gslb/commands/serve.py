@@ -18,6 +18,7 @@ from gslb.common.logsetup import LEVELS, setup_logging
 from gslb.config.load import load_config, unsafe_api_reason
 from gslb.health.reports import parse_report
 from gslb.server.service import GslbServer, run_server
+from gslb.updates.keys import KeyFileError
 
 GEO_CREDIT = "The bundled geo database is DB-IP City Lite: IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0."
 
@@ -41,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
         "starting gslb %s (config: %s)", __version__, source,
         extra={"event": "start", "version": __version__, "config": source},
     )
-    server = GslbServer(config)
+    try:
+        server = GslbServer(config)
+    except KeyFileError as exc:
+        print(f"gslb serve: {exc}", file=sys.stderr)
+        return 2
     if config.health.local_prober:
         server.background.append(_embedded_prober(server))
     return run_server(server)

@@ -43,7 +43,9 @@ from gslb.config.model import (
     QueryLogConfig,
     RateLimit,
     TcpConfig,
+    UpdatesConfig,
 )
+from gslb.config.updates import key_files, update_policy
 
 
 class ConfigError(ProblemsError):
@@ -160,6 +162,11 @@ SCHEMA = Section(Config, {
             "file": Setting(path_text, path=True),
         }),
     }),
+    "updates": Section(UpdatesConfig, {
+        "key_files": Setting(key_files),
+        "policy": Setting(update_policy),
+        "max_records": Setting(whole(1, 1_000_000)),
+    }, optional=True),
 })
 
 
@@ -180,6 +187,9 @@ def load_config(explicit: str | None = None) -> Config:
     config: Config = reader.read(doc, SCHEMA)
     if config.geodb != "bundled":
         config = replace(config, geodb=str(reader.resolve(config.geodb)))
+    if config.updates is not None:  # a list of paths: each taken from the file's folder
+        config = replace(config, updates=replace(
+            config.updates, key_files=tuple(reader.resolve(str(path)) for path in config.updates.key_files)))
     _check_across_keys(config, doc, problems)
     problems.raise_if_any(ConfigError)
     return replace(config, file=path)

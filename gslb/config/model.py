@@ -82,6 +82,30 @@ class LogConfig:
     queries: QueryLogConfig = field(default_factory=QueryLogConfig)
 
 
+# What a dynamic update may add: data the resolver serves as is. NS (a delegation made by an
+# update) and SOA (the file's) are never updatable; see docs/dynamic-updates.md.
+UPDATABLE_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "PTR", "SRV", "TXT")
+
+
+@dataclass(frozen=True)
+class UpdateGrant:
+    """One entry of the update policy: what a TSIG key may change in a zone (names as written)."""
+
+    key: str  # the key's name, lower case, with a trailing dot
+    zone: str  # the zone, lower case, with a trailing dot
+    names: tuple[str, ...]  # relative to the zone; patterns: see gslb.config.updates
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdatesConfig:
+    """Dynamic updates (RFC 2136 with TSIG): accepted only when this section is in the file."""
+
+    key_files: tuple[Path, ...] = ()  # BIND key files: key "name" { algorithm ...; secret "..."; };
+    policy: tuple[UpdateGrant, ...] = ()  # nothing is allowed unless a grant allows it
+    max_records: int = 1000  # dynamic records per zone
+
+
 @dataclass(frozen=True)
 class Config:
     file: Path | None = None  # where it was read from; None: built-in defaults
@@ -92,6 +116,7 @@ class Config:
     geodb: str = "bundled"  # or the path of a .mmdb file
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    updates: UpdatesConfig | None = None  # None: an UPDATE gets NOTIMP, as before
 
     def token(self) -> str | None:
         """The bearer token: GSLB_TOKEN wins over token_file."""

@@ -9,6 +9,10 @@
  * non-blocking, and serve() returns when the socket has nothing more to read or after
  * max_batches batches, so the event loop can serve everything else in between.
  *
+ * With dynamic updates on, serve() is given a fourth callable, deferred: a datagram whose opcode
+ * is UPDATE (5) goes to deferred(data, source, port) instead, and gets no reply in this batch
+ * (the update service answers it later, with the port to send to). Without it, nothing is checked.
+ *
  * This module is optional: gslb.dns.udp falls back to an asyncio DatagramProtocol without it.
  */
 #define PY_SSIZE_T_CLEAN
@@ -43,6 +47,40 @@ static PyObject *packed_address(const struct sockaddr_storage *sender)
     Py_RETURN_NONE;
 }
 
+/* The sender's port, in host order. */
+static long sender_port(const struct sockaddr_storage *sender)
+{
+    if (sender->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)sender)->sin_port);
+    if (sender->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sender)->sin6_port);
+    return 0;
+}
+
+/* An UPDATE (opcode 5 in the third byte of the header), for deferred(). */
+static int is_update(const unsigned char *data, unsigned int length)
+{
+    return length > 2 && (data[2] & 0x78) == 0x28;
+}
+
+/* Hand an UPDATE to deferred(data, source, port); NULL when that raised. */
+static PyObject *defer(PyObject *deferred, const unsigned char *data, unsigned int length,
+                       const struct sockaddr_storage *sender)
+{
+    PyObject *bytes = PyBytes_FromStringAndSize((const char *)data, length);
+    PyObject *source = bytes ? packed_address(sender) : NULL;
+    PyObject *port = source ? PyLong_FromLong(sender_port(sender)) : NULL;
+    PyObject *result = NULL;
+    if (port && source != Py_None)
+        result = PyObject_CallFunctionObjArgs(deferred, bytes, source, port, NULL);
+    else if (port)
+        result = Py_NewRef(Py_None);
+    Py_XDECREF(bytes);
+    Py_XDECREF(source);
+    Py_XDECREF(port);
+    return result;
+}
+
 /* Send what was collected; replies the socket cannot take now are dropped and counted. */
 static int send_replies(int fd, unsigned int count, long *dropped)
 {
@@ -72,9 +110,10 @@ static int send_replies(int fd, unsigned int count, long *dropped)
 static PyObject *serve(PyObject *module, PyObject *args)
 {
     int fd, max_batches;
-    PyObject *handle;
-    if (!PyArg_ParseTuple(args, "iOi", &fd, &handle, &max_batches))
+    PyObject *handle, *deferred = Py_None;
+    if (!PyArg_ParseTuple(args, "iOi|O", &fd, &handle, &max_batches, &deferred))
         return NULL;
+    int deferring = deferred != Py_None;
     long answered = 0, dropped = 0;
     for (int batch = 0; batch < max_batches; batch++) {
         for (int i = 0; i < BATCH; i++) {
@@ -100,6 +139,13 @@ static PyObject *serve(PyObject *module, PyObject *args)
         for (int i = 0; i < received; i++) {
             if (incoming[i].msg_hdr.msg_flags & MSG_TRUNC)
                 continue; /* cannot happen with DATAGRAM-sized buffers; never answer half a query */
+            if (deferring && is_update(buffers[i], incoming[i].msg_len)) {
+                PyObject *done = defer(deferred, buffers[i], incoming[i].msg_len, &senders[i]);
+                if (done == NULL)
+                    break; /* an exception: send what is ready, then raise it */
+                Py_DECREF(done);
+                continue;
+            }
             PyObject *data = PyBytes_FromStringAndSize((const char *)buffers[i], incoming[i].msg_len);
             PyObject *source = data ? packed_address(&senders[i]) : NULL;
             PyObject *reply = NULL;
@@ -139,10 +185,11 @@ static PyObject *serve(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"serve", serve, METH_VARARGS,
-     "serve(fd, handle, max_batches) -> (answered, dropped)\n\n"
+     "serve(fd, handle, max_batches[, deferred]) -> (answered, dropped)\n\n"
      "Answer the datagrams waiting on the non-blocking UDP socket fd: handle(data, source) is\n"
      "called for each, source being the sender's packed address (4 or 16 bytes), and returns\n"
-     "the reply (bytes) or None. Replies go out with sendmmsg, BATCH at a time."},
+     "the reply (bytes) or None. Replies go out with sendmmsg, BATCH at a time. When deferred\n"
+     "is given, an UPDATE goes to deferred(data, source, port) instead, and gets no reply here."},
     {NULL, NULL, 0, NULL},
 };
 

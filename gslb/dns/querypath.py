@@ -17,6 +17,7 @@ from gslb.dns.querylog import open_query_log
 from gslb.dns.ratelimit import RateLimiter
 from gslb.dns.server import DnsServer
 from gslb.dns.stats import DnsCounters, RateLimitStats
+from gslb.dns.udp import UpdateHandle
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
 from gslb.geo.database import open_geodb
@@ -41,6 +42,12 @@ class QueryPath:
         self.steering.zones_changed()
         self.handler.zones_changed()
 
+    def records_changed(self, zones: ZoneSet) -> None:
+        """A new zone set that differs only in records (a dynamic update): the policies are the
+        same objects, so steering keeps its caches; ready answers go."""
+        self.state.zones = zones
+        self.handler.zones_changed()
+
     def health_changed(self, view: HealthView) -> None:
         """A new health view: steer by it on the next query (ready answers made under the old
         one are recomputed as they are next asked for)."""
@@ -53,8 +60,13 @@ class QueryPath:
                            self.dns.limits.counters, self.dns.udp_counters)
 
 
-def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None, reuse_port: bool = False) -> QueryPath:
-    """The query path of one process; `listen` overrides dns.listen (workers get the bound ports)."""
+def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None, reuse_port: bool = False,
+                     update: UpdateHandle | None = None) -> QueryPath:
+    """The query path of one process; `listen` overrides dns.listen (workers get the bound ports).
+
+    `update` answers UPDATE messages (dynamic updates on): the update service in the main
+    process, a forwarder to it in a worker.
+    """
     state = ServingState()
     steering = SteeringEngine(open_geodb(config.geodb))
     responder = Responder(Resolver(steering), config.dns.nsid)
@@ -62,5 +74,5 @@ def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None,
     handler.query_log = open_query_log(config.log.queries, config.log.format)
     limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
     dns = DnsServer(handler.handle, config.dns, listen or config.dns.listen, reuse_port=reuse_port,
-                    rate_limiter=limiter)
+                    rate_limiter=limiter, update=update)
     return QueryPath(state, steering, handler, limiter, dns)

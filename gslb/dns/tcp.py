@@ -20,6 +20,10 @@ Limits, and what each one protects against:
   from it *and* stops answering what is already buffered; if the client still has not read
   when the idle timer fires, the connection is aborted rather than closed, because a close
   would wait for the client to read the rest.
+
+An UPDATE (with dynamic updates on) is handed to the update service and answered when it is
+done, possibly after replies to later queries on the same connection (RFC 7766 section 6.2.1.1
+allows that); it does not count towards `max_queries`.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import logging
 
 from gslb.config.model import TcpConfig
 from gslb.dns.stats import TcpCounters
-from gslb.dns.udp import Handle
+from gslb.dns.udp import Handle, UpdateHandle, is_update
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,10 @@ class TcpLimits:
 
 
 class TcpProtocol(asyncio.Protocol):
-    def __init__(self, handle: Handle, limits: TcpLimits) -> None:
+    def __init__(self, handle: Handle, limits: TcpLimits, update: UpdateHandle | None = None) -> None:
         self.handle = handle
+        self.update = update
+        self.tasks: set[asyncio.Task[None]] = set()
         self.limits = limits
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
@@ -118,6 +124,11 @@ class TcpProtocol(asyncio.Protocol):
             message = bytes(buffer[2 : 2 + length])
             del buffer[: 2 + length]
             assert self.source is not None
+            if self.update is not None and is_update(message):
+                task = asyncio.ensure_future(self._answer_update(message, self.source))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+                continue
             reply = self.handle(message, self.source, True)
             if reply is None or self.transport is None:
                 self.limits.counters.bad_messages += 1
@@ -133,6 +144,19 @@ class TcpProtocol(asyncio.Protocol):
                 return
         if answered:
             self._arm_timer()
+
+    async def _answer_update(self, message: bytes, source: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+        assert self.update is not None
+        reply = await self.update(message, source, True)
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if reply is None:
+            self.limits.counters.bad_messages += 1
+            self._close()
+            return
+        transport.write(len(reply).to_bytes(2, "big") + reply)
+        self._arm_timer()
 
     def pause_writing(self) -> None:
         self.writing_paused = True

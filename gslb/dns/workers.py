@@ -10,12 +10,19 @@ same state within a fraction of a second. Each worker builds its query path with
 `build_query_path` as the main process, and sends everything it counts (queries, rate limiting,
 TCP limits) back every second, so /metrics and /status count the whole server. Rate limiting
 itself is per process.
+
+Dynamic updates are made in the main process only (one place decides their order and stores
+them): a worker forwards an UPDATE over its pipe and sends back the reply it gets. The new zone
+set an update produces goes to every worker, and the main process waits (up to a second) until
+each has it before answering, so a client that reads right after its update sees it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -28,6 +35,7 @@ from gslb.common.endpoint import Endpoint
 from gslb.config.model import Config, DnsConfig
 from gslb.dns.querypath import build_query_path
 from gslb.dns.stats import DnsCounters
+from gslb.dns.udp import UpdateHandle
 from gslb.health.view import HealthView
 from gslb.zones.zoneset import ZoneSet
 
@@ -35,6 +43,8 @@ log = logging.getLogger(__name__)
 
 STATS_INTERVAL = 1.0
 READY_TIMEOUT = 30.0
+APPLY_TIMEOUT = 1.0  # how long an update waits for the workers to serve its zone set
+FORWARD_TIMEOUT = 10.0  # how long a worker waits for the main process to answer an update
 
 
 def worker_count(config: DnsConfig) -> int:
@@ -51,16 +61,21 @@ class Worker:
     conn: multiprocessing.connection.Connection
     ready: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     counters: DnsCounters = field(default_factory=DnsCounters)
+    applied: int = 0  # the generation of the latest zone set it confirmed (after a dynamic update)
 
 
 class WorkerPool:
     """The main process's side: start workers, feed them state, collect their counters."""
 
-    def __init__(self, config: Config, count: int, endpoints: list[Endpoint]) -> None:
+    def __init__(self, config: Config, count: int, endpoints: list[Endpoint],
+                 update: UpdateHandle | None = None) -> None:
         self.config = config
         self.count = count
         self.endpoints = endpoints
+        self.update = update  # answers the UPDATEs workers forward
         self.workers: list[Worker] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._applied = asyncio.Event()
 
     async def start(self, zones: ZoneSet, view: HealthView) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited event loop
@@ -95,6 +110,21 @@ class WorkerPool:
             worker.ready.set_result(payload)
         elif kind == "counters":
             worker.counters = payload
+        elif kind == "applied":
+            worker.applied = payload
+            self._applied.set()
+        elif kind == "update" and self.update is not None:
+            task = asyncio.get_running_loop().create_task(self._answer_update(worker, *payload))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _answer_update(self, worker: Worker, ident: int, data: bytes, source: str, tcp: bool) -> None:
+        assert self.update is not None
+        reply = await self.update(data, ipaddress.ip_address(source), tcp)
+        try:
+            worker.conn.send(("update_reply", (ident, reply)))
+        except (BrokenPipeError, OSError):
+            log.error("DNS worker %d is gone; an update reply was not delivered", worker.index)
 
     def _send(self, message: tuple[str, Any]) -> None:
         for worker in self.workers:
@@ -105,6 +135,20 @@ class WorkerPool:
 
     def send_zones(self, zones: ZoneSet) -> None:
         self._send(("zones", zones))
+
+    async def send_records(self, zones: ZoneSet) -> None:
+        """A dynamic update's zone set: sent to every worker, then wait until each serves it."""
+        self._send(("records", zones))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + APPLY_TIMEOUT
+        while any(w.applied < zones.generation and w.process.is_alive() for w in self.workers):
+            self._applied.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                log.warning("a DNS worker did not confirm the zones of a dynamic update within %.0f s", APPLY_TIMEOUT)
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._applied.wait(), remaining)
 
     def send_health(self, view: HealthView) -> None:
         self._send(("health", view))
@@ -148,9 +192,38 @@ def worker_main(config: Config, endpoints: list[Endpoint], conn: multiprocessing
         uvloop.run(_serve(config, endpoints, conn, index))
 
 
+class UpdateForwarder:
+    """A worker's update handle: the UPDATE goes to the main process, its reply comes back."""
+
+    def __init__(self, conn: multiprocessing.connection.Connection) -> None:
+        self.conn = conn
+        self.waiting: dict[int, asyncio.Future[bytes | None]] = {}
+        self._ids = itertools.count()
+
+    async def handle(self, data: bytes, source: ipaddress.IPv4Address | ipaddress.IPv6Address,
+                     tcp: bool) -> bytes | None:
+        ident = next(self._ids)
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self.waiting[ident] = future
+        try:
+            self.conn.send(("update", (ident, data, str(source), tcp)))
+            return await asyncio.wait_for(future, FORWARD_TIMEOUT)
+        except (BrokenPipeError, OSError, TimeoutError):
+            return None  # the main process is gone or stuck: no answer is better than a wrong one
+        finally:
+            self.waiting.pop(ident, None)
+
+    def replied(self, ident: int, reply: bytes | None) -> None:
+        future = self.waiting.get(ident)
+        if future is not None and not future.done():
+            future.set_result(reply)
+
+
 async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
                  index: int) -> None:
-    path = build_query_path(config, tuple(endpoints), reuse_port=True)
+    forwarder = UpdateForwarder(conn) if config.updates is not None else None
+    path = build_query_path(config, tuple(endpoints), reuse_port=True,
+                            update=forwarder.handle if forwarder is not None else None)
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
 
@@ -162,6 +235,12 @@ async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessin
             return
         if kind == "zones":
             path.zones_changed(payload)
+        elif kind == "records":
+            path.records_changed(payload)
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send(("applied", payload.generation))
+        elif kind == "update_reply" and forwarder is not None:
+            forwarder.replied(*payload)
         elif kind == "health":
             path.health_changed(payload)
         elif kind == "stop":

@@ -13,6 +13,8 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from gslb.common.times import iso
+from gslb.engine.answer import Answer
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
 from gslb.health.overrides import Override
@@ -124,8 +126,24 @@ def explain(
             for rrset in answer.answer for rdata in rrset.rdatas
         ],
         "steering": tracing.traces,
+        "dynamic": _dynamic(zones, answer),
         "scope": answer.scope,
     }
+
+
+def _dynamic(zones: ZoneSet, answer: Answer) -> list[dict[str, Any]]:
+    """The answer's RRsets that dynamic updates made, with the key that last changed each."""
+    found = []
+    for index, rrset in enumerate(answer.answer):
+        zone = zones.find(rrset.name)
+        if zone is None or zone.dynamic is None:
+            continue
+        owner = answer.owner if index == 0 and answer.owner is not None else rrset.name
+        entry = zone.dynamic.rrsets.get((owner.wire, rrset.rtype))
+        if entry is not None:
+            found.append({"name": entry.rrset.name.text, "type": type_name(rrset.rtype), "key": entry.key,
+                          "changed": iso(entry.changed)})
+    return found
 
 
 def _location(location: Any) -> dict[str, Any] | None:
@@ -175,6 +193,9 @@ def format_explain(report: dict[str, Any]) -> str:
             if "chosen" in step:
                 lines.append(f"    chosen: {step['chosen']}")
         lines.append(f"  ttl {trace['ttl']}, ECS scope /{trace['scope']}")
+    for record in report.get("dynamic", []):
+        lines.append(f"dynamic:  {record['name']} {record['type']}: last changed by key {record['key']} "
+                     f"at {record['changed']}")
     if "health" in report:
         lines.append(f"health:   {report['health']}")
     lines.append(f"rcode:    {report['rcode']}")

@@ -7,6 +7,9 @@ one assignment, so queries never wait for a reload and never see half of one.
 This is the composition root of the server: the query path comes from `build_query_path` (the
 same function every DNS worker process calls), the health backend is chosen here and handed to
 the monitor, and the HTTP API sees this object only through `gslb.api.control.ServerControl`.
+With dynamic updates on (`updates` in the config), the update service answers UPDATE messages
+and turns the zone files' `ZoneSet` into the one served (the files' zones with the dynamic
+records merged in), on every reload and after every accepted update.
 Optional parts that run beside the server (the embedded prober) are plugged in from outside as
 `BackgroundService`s, so the server never imports them.
 """
@@ -25,7 +28,7 @@ from aiohttp import web
 from gslb.api.app import build_app
 from gslb.common.endpoint import Endpoint
 from gslb.common.problems import Problem
-from gslb.config.model import Config, HealthConfig
+from gslb.config.model import Config, HealthConfig, UpdatesConfig
 from gslb.dns.querypath import build_query_path
 from gslb.dns.stats import DnsCounters
 from gslb.dns.workers import WorkerPool, worker_count
@@ -33,6 +36,7 @@ from gslb.health.backend import HealthBackend, LocalBackend
 from gslb.health.monitor import HealthMonitor
 from gslb.health.view import HealthView
 from gslb.server.sdnotify import Notifier
+from gslb.updates.service import UpdateService
 from gslb.zones.attempts import AttemptBook
 from gslb.zones.directory import LoadReport, reload_zones
 from gslb.zones.errors import ZoneFileError
@@ -64,12 +68,29 @@ def open_backend(config: HealthConfig) -> HealthBackend:
     return RedisBackend(config.backend, config.redis_password_file)
 
 
+def open_updates(config: UpdatesConfig, full: Config, serials: SerialBook) -> UpdateService:
+    """The update service, sharing records through Redis when health is shared there."""
+    service = UpdateService(config, full.state_dir, serials)
+    if full.health.backend != "local":
+        from gslb.updates.redis_store import RedisRecords
+
+        service.shared = RedisRecords(full.health.backend, full.health.redis_password_file,
+                                      lambda: dict(service.records), service.remote)
+    return service
+
+
 class GslbServer:
     def __init__(self, config: Config) -> None:
+        """Raises KeyFileError when dynamic updates are on and their keys cannot be used."""
         self.config = config
         self.serials = SerialBook(config.state_dir / "serials.json")
         self.dns_process_count = worker_count(config.dns)
-        self.path = build_query_path(config, reuse_port=self.dns_process_count > 1)
+        self.updates = open_updates(config.updates, config, self.serials) if config.updates is not None else None
+        self.file_zones = ZoneSet()  # as loaded from the files; served with the dynamic records merged in
+        self.path = build_query_path(config, reuse_port=self.dns_process_count > 1,
+                                     update=self.updates.handle if self.updates is not None else None)
+        if self.updates is not None:
+            self.updates.publish = self._publish_records
         self.steering = self.path.steering
         self.workers: WorkerPool | None = None
         # Health: verdicts and overrides become a HealthView that steering swaps in whole.
@@ -123,8 +144,12 @@ class GslbServer:
             if self.ready:
                 self.notifier.reloading(f"reloading zones (requested by {trigger})")
             previous = self.zones
-            zones, report, seen = await asyncio.to_thread(self._load_zones, previous)
+            zones, report, seen = await asyncio.to_thread(self._load_zones, self.file_zones)
             self.reload_attempts.record(report, trigger, time.time())
+            self.file_zones = zones
+            if self.updates is not None:
+                self.updates.reload_keys()
+                zones = self.updates.serve(zones)
             self.path.zones_changed(zones)
             if self.workers is not None:
                 self.workers.send_zones(zones)
@@ -138,6 +163,12 @@ class GslbServer:
             if self.ready:
                 self.notifier.ready(f"serving {len(zones)} zone(s); last reload: {summary}")
             return report
+
+    async def _publish_records(self, zones: ZoneSet) -> None:
+        """A dynamic update's zone set: served here at once, and by every worker before the reply."""
+        self.path.records_changed(zones)
+        if self.workers is not None:
+            await self.workers.send_records(zones)
 
     def _health_changed(self, view: HealthView) -> None:
         """A new health view: steering reads it from the next query on, in every process."""
@@ -180,11 +211,14 @@ class GslbServer:
     async def start(self) -> None:
         await self.reload("start")
         await self.health.start()  # a shared backend's state is loaded before the first answer
+        if self.updates is not None and self.updates.shared is not None:
+            await self.updates.shared.start()  # the shared dynamic records too
         if not len(self.zones):
             log.warning("no zone loaded from %s: every query will be REFUSED", self.config.zones)
         bound = await self.path.dns.start()
         if self.dns_process_count > 1:
-            self.workers = WorkerPool(self.config, self.dns_process_count - 1, bound)
+            self.workers = WorkerPool(self.config, self.dns_process_count - 1, bound,
+                                      update=self.updates.handle if self.updates is not None else None)
             await self.workers.start(self.zones, self.health.view)
         if self.config.http.listen is not None:
             self.http_runner = web.AppRunner(build_app(self), access_log=None)
@@ -223,6 +257,8 @@ class GslbServer:
         for service in self.background:
             await service.stop()
         await self.health.stop()
+        if self.updates is not None and self.updates.shared is not None:
+            await self.updates.shared.stop()
         await self.watcher.stop()
         await self.path.dns.close()
         if self.workers is not None:

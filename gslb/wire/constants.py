@@ -1,4 +1,4 @@
-"""DNS numbers used across the server (RFC 1035, 6891, 7871, 5001 and the IANA registries)."""
+"""DNS numbers used across the server (RFC 1035, 2136, 6891, 7871, 5001, 8945 and the IANA registries)."""
 
 from enum import IntEnum
 
@@ -21,6 +21,8 @@ class RRType(IntEnum):
     TLSA = 52
     SVCB = 64
     HTTPS = 65
+    TKEY = 249
+    TSIG = 250
     IXFR = 251
     AXFR = 252
     MAILB = 253
@@ -32,6 +34,7 @@ class RRType(IntEnum):
 class RRClass(IntEnum):
     IN = 1
     CH = 3
+    NONE = 254  # RFC 2136: deletes a given record, or says an RRset does not exist
     ANY = 255
 
 
@@ -42,12 +45,28 @@ class Rcode(IntEnum):
     NXDOMAIN = 3
     NOTIMP = 4
     REFUSED = 5
+    YXDOMAIN = 6  # RFC 2136: a name exists that should not
+    YXRRSET = 7
+    NXRRSET = 8
+    NOTAUTH = 9  # not authoritative for the zone (RFC 2136), or TSIG failed (RFC 8945)
+    NOTZONE = 10  # a name outside the zone of an UPDATE
     BADVERS = 16  # extended: carried in the OPT record
     BADCOOKIE = 23  # extended (RFC 7873)
 
 
 class Opcode(IntEnum):
     QUERY = 0
+    UPDATE = 5
+
+
+class TsigError(IntEnum):
+    """The TSIG record's own error field (RFC 8945 section 4.3); the header then says NOTAUTH."""
+
+    NOERROR = 0
+    BADSIG = 16
+    BADKEY = 17
+    BADTIME = 18
+    BADTRUNC = 22
 
 
 # Header flag bits (in the 16-bit flags word).
@@ -84,3 +103,15 @@ def rcode_name(rcode: int) -> str:
         return Rcode(rcode).name
     except ValueError:
         return f"RCODE{rcode}"
+
+
+def is_meta_type(rtype: int) -> bool:
+    """OPT, and the Q-types and meta-types of 128 to 255 (RFC 6895 section 3.1): never data."""
+    return rtype == RRType.OPT or 128 <= rtype <= 255
+
+
+def class_name(rclass: int) -> str:
+    try:
+        return RRClass(rclass).name
+    except ValueError:
+        return f"CLASS{rclass}"

@@ -3,6 +3,10 @@
 A `Zone` is built once by the loader and never changed; a reload builds a new one and the
 server swaps it in with one assignment, so a query sees either the old zone or the new one,
 never a mixture. Names are keyed by their lower-cased wire form (see `gslb.wire.name`).
+
+Records added by dynamic updates (RFC 2136) are not in the file: a `DynamicRecords` holds them
+per zone, and the zone that is served is the file's zone with them merged in
+(`gslb.zones.dynamic.merge`), a new `Zone` for every change.
 """
 
 from __future__ import annotations
@@ -26,6 +30,29 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicRRset:
+    """An RRset added by an UPDATE, with who changed it last (the TSIG key's name) and when."""
+
+    rrset: RRset
+    key: str
+    changed: float
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicRecords:
+    """The records dynamic updates gave a zone, keyed by (owner wire form, type).
+
+    `version` counts accepted changes (servers sharing them apply them in this order); `serial`
+    is the SOA serial the last change gave the zone (0 before any).
+    """
+
+    origin: Name
+    version: int = 0
+    serial: int = 0
+    rrsets: dict[tuple[bytes, int], DynamicRRset] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Zone:
     origin: Name
     file: str
@@ -39,6 +66,7 @@ class Zone:
     default_ttl: int
     policy: Any = None  # steering policy (datacenters, pools, services); None for a static zone
     loaded_at: float = field(default=0.0, compare=False)
+    dynamic: DynamicRecords | None = None  # the dynamic records merged in (None: the file alone)
 
     def node(self, name: Name) -> Node | None:
         return self.nodes.get(name.wire)

@@ -4,7 +4,8 @@ A hash of the content tells whether the zone changed but cannot rise, so the ser
 Unix time at which the server first saw the content (or the previous serial plus one when
 the clock says otherwise), remembered in `state_dir/serials.json` so a restart with the same
 files keeps the same serials. Secondaries and monitoring that compare serials see a change
-exactly when there is one.
+exactly when there is one. A dynamic update raises the zone's serial beyond the file's
+(`raise_to`), and the book remembers it, so the next change of the file goes higher still.
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ class SerialBook:
             self._entries[origin.text] = {"hash": content_hash, "serial": serial}
             self._write()
             return serial
+
+    def raise_to(self, origin: Name, serial: int) -> None:
+        """A dynamic update gave the zone `serial`: the file's content keeps it, a change goes above it."""
+        with self._lock:
+            entry = self._entries.get(origin.text)
+            known = entry.get("serial") if entry else None
+            if entry is None or not isinstance(known, int) or known >= serial:
+                return
+            self._entries[origin.text] = {**entry, "serial": serial}
+            self._write()
 
     def _write(self) -> None:
         if self.path is None:
