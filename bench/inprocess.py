@@ -28,6 +28,7 @@ from workloads import read_blob  # noqa: E402
 
 from gslb.config.model import Config  # noqa: E402
 from gslb.dns.querypath import build_query_path  # noqa: E402
+from gslb.geo.database import open_geodb  # noqa: E402
 from gslb.zones.directory import load_zone_paths, zone_files  # noqa: E402
 from gslb.zones.zoneset import ZoneSet  # noqa: E402
 
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--general", action="store_true", help="without the compiled path")
     args = parser.parse_args()
-    path = build_query_path(Config(geodb=args.geodb))
+    path = build_query_path(Config(geodb=args.geodb), open_geodb(args.geodb))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(HERE / "zones")).loaded))
     if args.general:
         path.handler.compiled = None

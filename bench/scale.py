@@ -87,11 +87,12 @@ def subnet_check(subnets: int, geodb: str) -> None:
 
     from gslb.config.model import Config
     from gslb.dns.querypath import build_query_path
+    from gslb.geo.database import open_geodb
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
-    path = build_query_path(Config(geodb=geodb))
+    path = build_query_path(Config(geodb=geodb), open_geodb(geodb))
     path.zones_changed(ZoneSet(report.loaded))
     handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")

@@ -68,15 +68,17 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def reload(request: web.Request) -> web.Response:
-    """(token) Reload the zone folder; 200 when nothing was rejected, 422 when something was."""
+    """(token) Reload the zone folder and the geo database; 200 when nothing was rejected, else 422."""
     server = _server(request)
     check_token(request, server.token)
-    report = await server.reload("api")
+    outcome = await server.reload("api")
+    report = outcome.zones
     body = {
         "loaded": [zone.origin.text for zone in report.loaded],
         "rejected": [{"file": error.file, "errors": [str(p) for p in error.problems]} for error in report.rejected],
+        "geodb": outcome.geodb,
     }
-    return web.json_response(body, status=422 if report.rejected else 200)
+    return web.json_response(body, status=200 if outcome.ok else 422)
 
 
 def build_app(server: ServerControl) -> web.Application:

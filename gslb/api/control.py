@@ -6,6 +6,7 @@ in the layers (docs/architecture.md) and a test can serve it over any object of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gslb.dns.stats import DnsCounters
@@ -13,6 +14,18 @@ from gslb.health.monitor import HealthMonitor
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import LoadReport
 from gslb.zones.zoneset import ZoneSet
+
+
+@dataclass
+class ReloadOutcome:
+    """What a reload by signal or `POST /v1/reload` did: the zones, and the geo database."""
+
+    zones: LoadReport
+    geodb: dict[str, Any] = field(default_factory=lambda: {"reloaded": False, "error": None})
+
+    @property
+    def ok(self) -> bool:
+        return not self.zones.rejected and self.geodb.get("error") is None
 
 
 class ServerControl(Protocol):
@@ -38,6 +51,11 @@ class ServerControl(Protocol):
         """One entry per process answering DNS: index, pid, alive, queries."""
         ...
 
-    async def reload(self, trigger: str) -> LoadReport:
-        """Reload the zone folder; rejected files keep serving their previous version."""
+    def geodb_status(self) -> dict[str, Any] | None:
+        """The geo database in use (path, type, build date), None without one."""
+        ...
+
+    async def reload(self, trigger: str) -> ReloadOutcome:
+        """Reload the zone folder and, if its file changed, the geo database; whatever is rejected
+        keeps serving its previous version."""
         ...

@@ -106,4 +106,5 @@ def server_status(server: ServerControl) -> dict[str, Any]:
         "pools": pools_status(zones, server.health),
         "probers": probers_status(server.health),
         "dns_processes": server.dns_processes(),
+        "geodb": server.geodb_status(),
     }

@@ -18,6 +18,7 @@ from typing import Any
 
 from gslb.config.load import load_config
 from gslb.config.model import Config
+from gslb.geo.errors import GeoDatabaseError
 
 
 def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         except ExplainError as exc:
             print(f"gslb explain: {exc}", file=sys.stderr)
             return 2
+        except GeoDatabaseError as exc:
+            print(f"gslb explain: {exc} (set geodb: none in the config to explain without one)", file=sys.stderr)
+            return 1
         report["health"] = "offline: every member unknown, counted as its pool's initial state"
         if note:
             report["health"] += f" ({note})"
@@ -77,7 +81,7 @@ def _ask_server(server: str, args: argparse.Namespace) -> tuple[dict[str, Any] |
 
 def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     from gslb.engine.explain import explain
-    from gslb.geo.database import GeoDatabase
+    from gslb.geo.database import NONE, GeoDatabase
     from gslb.steering.engine import SteeringEngine
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
@@ -86,5 +90,5 @@ def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]
     for error in report.rejected:
         for problem in error.problems:
             print(f"warning: {problem}", file=sys.stderr)
-    engine = SteeringEngine(GeoDatabase.open(config.geodb))
+    engine = SteeringEngine(GeoDatabase.open(config.geodb) if config.geodb != NONE else None)
     return explain(ZoneSet(report.loaded), engine, args.name, args.type, args.client, args.ecs)

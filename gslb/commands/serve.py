@@ -16,6 +16,7 @@ from typing import Any
 from gslb import __version__
 from gslb.common.logsetup import LEVELS, setup_logging
 from gslb.config.load import load_config, unsafe_api_reason
+from gslb.geo.errors import GeoDatabaseError
 from gslb.health.reports import parse_report
 from gslb.server.service import GslbServer, run_server
 
@@ -41,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
         "starting gslb %s (config: %s)", __version__, source,
         extra={"event": "start", "version": __version__, "config": source},
     )
-    server = GslbServer(config)
+    try:
+        server = GslbServer(config)
+    except GeoDatabaseError as exc:
+        logging.getLogger("gslb").error("cannot start: %s (set geodb: none to run without a geo database)", exc)
+        return 1
     if config.health.local_prober:
         server.background.append(_embedded_prober(server))
     return run_server(server)

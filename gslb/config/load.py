@@ -78,7 +78,7 @@ def _quorum(value: Any) -> float | str:
 
 def _geodb(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ValueError(f"'{value}' is not 'bundled' or a path to an .mmdb file")
+        raise ValueError(f"'{value}' is not 'bundled', 'none' or a path to an .mmdb file")
     return value
 
 
@@ -171,7 +171,7 @@ def load_config(explicit: str | None = None) -> Config:
     doc, problems = read_document(path, ConfigError, "the config")
     reader = SettingsReader(path, problems)
     config: Config = reader.read(doc, SCHEMA)
-    if config.geodb != "bundled":
+    if config.geodb not in ("bundled", "none"):
         config = replace(config, geodb=str(reader.resolve(config.geodb)))
     _check_across_keys(config, doc, problems)
     problems.raise_if_any(ConfigError)

@@ -80,7 +80,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     zones: Path = Path("zones")
     state_dir: Path = Path("state")
-    geodb: str = "bundled"  # or the path of a .mmdb file
+    geodb: str = "bundled"  # or the path of a .mmdb file, or "none"
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
 

@@ -2,7 +2,8 @@
 
 Reloads (SIGHUP, `POST /v1/reload`, the zone folder watcher) read and validate the files in a
 worker thread, build a complete new `ZoneSet` off to the side and swap it in on the loop with
-one assignment, so queries never wait for a reload and never see half of one.
+one assignment, so queries never wait for a reload and never see half of one. The geo database
+is kept the same way by `GeoKeeper` (its own watcher, and SIGHUP and `POST /v1/reload`).
 
 This is the composition root of the server: the query path comes from `build_query_path` (the
 same function every DNS worker process calls), the health backend is chosen here and handed to
@@ -22,15 +23,18 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from gslb.api.app import build_app
+from gslb.api.control import ReloadOutcome
 from gslb.common.endpoint import Endpoint
 from gslb.common.problems import Problem
 from gslb.config.model import Config, HealthConfig
 from gslb.dns.querypath import build_query_path
 from gslb.dns.stats import DnsCounters
 from gslb.dns.workers import WorkerPool, worker_count
+from gslb.geo.database import GeoDatabase
 from gslb.health.backend import HealthBackend, LocalBackend
 from gslb.health.monitor import HealthMonitor
 from gslb.health.view import HealthView
+from gslb.server.geo_keeper import GeoKeeper
 from gslb.server.sdnotify import Notifier
 from gslb.zones.directory import LoadReport, reload_zones
 from gslb.zones.errors import ZoneFileError
@@ -64,10 +68,12 @@ def open_backend(config: HealthConfig) -> HealthBackend:
 
 class GslbServer:
     def __init__(self, config: Config) -> None:
+        """Raises GeoDatabaseError when the configured geo database cannot be used."""
         self.config = config
         self.serials = SerialBook(config.state_dir / "serials.json")
         self.dns_process_count = worker_count(config.dns)
-        self.path = build_query_path(config, reuse_port=self.dns_process_count > 1)
+        self.geo = GeoKeeper(config.geodb, config.state_dir, self._geo_changed)
+        self.path = build_query_path(config, self.geo.open_at_start(), reuse_port=self.dns_process_count > 1)
         self.steering = self.path.steering
         self.workers: WorkerPool | None = None
         # Health: verdicts and overrides become a HealthView that steering swaps in whole.
@@ -81,10 +87,10 @@ class GslbServer:
         self._stop = asyncio.Event()
         # Reloads: one at a time; systemd hears about them; the zone folder is watched.
         self._reload_lock = asyncio.Lock()
-        self._reload_tasks: set[asyncio.Task[LoadReport]] = set()
+        self._reload_tasks: set[asyncio.Task[ReloadOutcome]] = set()
         self.notifier = Notifier()
         self.ready = False
-        self.watcher = ZoneWatcher(config.zones, lambda: self.reload("watch"))
+        self.watcher = ZoneWatcher(config.zones, lambda: self.reload_zones("watch"))
 
     # -- what the HTTP API reads (gslb.api.control.ServerControl) ------------------------------
 
@@ -106,9 +112,25 @@ class GslbServer:
         return [{"index": 0, "pid": os.getpid(), "alive": True, "queries": self.path.handler.stats.total()},
                 *(self.workers.status() if self.workers is not None else [])]
 
-    # -- zones ---------------------------------------------------------------------------
+    def geodb_status(self) -> dict[str, Any] | None:
+        return self.geo.status()
 
-    async def reload(self, trigger: str = "api") -> LoadReport:
+    # -- reloads -------------------------------------------------------------------------
+
+    async def reload(self, trigger: str = "api") -> ReloadOutcome:
+        """What SIGHUP and `POST /v1/reload` do: the zone folder, then the geo database if its file
+        changed. Whatever is rejected is logged and keeps serving its previous version."""
+        report = await self.reload_zones(trigger)
+        geodb = await self.geo.reload(trigger)
+        return ReloadOutcome(report, geodb)
+
+    def _geo_changed(self, geo: GeoDatabase | None) -> None:
+        """A new geo database: every process locates clients with it from its next query on."""
+        self.path.geo_changed(geo)
+        if self.workers is not None:
+            self.workers.send_geo(geo)
+
+    async def reload_zones(self, trigger: str = "api") -> LoadReport:
         """Load the zone folder again; rejected files keep their serving version.
 
         `trigger` (signal, watch, api, start) is logged. The files are read and validated in
@@ -158,29 +180,29 @@ class GslbServer:
         error = ZoneFileError(str(location), [Problem(str(location), 0, "", problem)])
         return previous, LoadReport(kept=list(previous), rejected=[error]), seen
 
-    def request_reload(self, trigger: str) -> asyncio.Task[LoadReport]:
+    def request_reload(self, trigger: str) -> asyncio.Task[ReloadOutcome]:
         """Schedule a reload from synchronous code (the SIGHUP handler)."""
         task = asyncio.get_running_loop().create_task(self.reload(trigger), name=f"reload-{trigger}")
         self._reload_tasks.add(task)
         task.add_done_callback(self._reload_done)
         return task
 
-    def _reload_done(self, task: asyncio.Task[LoadReport]) -> None:
+    def _reload_done(self, task: asyncio.Task[ReloadOutcome]) -> None:
         self._reload_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("zone reload failed", exc_info=task.exception())
+            log.error("reload failed", exc_info=task.exception())
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.reload("start")
+        await self.reload_zones("start")
         await self.health.start()  # a shared backend's state is loaded before the first answer
         if not len(self.zones):
             log.warning("no zone loaded from %s: every query will be REFUSED", self.config.zones)
         bound = await self.path.dns.start()
         if self.dns_process_count > 1:
             self.workers = WorkerPool(self.config, self.dns_process_count - 1, bound)
-            await self.workers.start(self.zones, self.health.view)
+            await self.workers.start(self.zones, self.health.view, self.geo.database)
         if self.config.http.listen is not None:
             self.http_runner = web.AppRunner(build_app(self), access_log=None)
             await self.http_runner.setup()
@@ -199,6 +221,7 @@ class GslbServer:
         self.ready = True
         self.notifier.ready(f"serving {len(self.zones)} zone(s)")
         self.watcher.start()
+        self.geo.start()
         for service in self.background:
             await service.start()
 
@@ -222,6 +245,7 @@ class GslbServer:
         await self.path.dns.close()
         if self.workers is not None:
             await self.workers.stop()
+        await self.geo.stop()
         if self.http_runner is not None:
             await self.http_runner.cleanup()
 
