@@ -1,12 +1,15 @@
-"""The HTTP API (aiohttp): status and metrics (open reads), and the routes that need the token."""
+"""The HTTP API (aiohttp): reads (status, metrics, explain, the status page), and the routes of
+probers and operators. Who may call what is `gslb.api.auth`."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from gslb.api.auth import check_token
+from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
 from gslb.api.health_routes import HealthRoutes
 from gslb.api.metrics import build_registry
@@ -19,8 +22,21 @@ SERVER_KEY = web.AppKey("gslb_server", object)
 REGISTRY_KEY = web.AppKey("gslb_registry", CollectorRegistry)
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 def _server(request: web.Request) -> ServerControl:
     return request.app[SERVER_KEY]  # type: ignore[return-value]
+
+
+def _read(handler: Handler) -> Handler:
+    """A read route: open, unless a read token is configured."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        authorize(request, _server(request).tokens, Role.READ)
+        return await handler(request)
+
+    return guarded
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -42,7 +58,7 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def explain(request: web.Request) -> web.Response:
-    """The decision trace for ?name=&type=&client=&ecs= with live health (a read: no token)."""
+    """The decision trace for ?name=&type=&client=&ecs= with live health (a read)."""
     server = _server(request)
     query = request.query
     if "name" not in query or "client" not in query:
@@ -68,9 +84,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def reload(request: web.Request) -> web.Response:
-    """(token) Reload the zone folder and the geo database; 200 when nothing was rejected, else 422."""
+    """(operator) Reload the zone folder and the geo database; 200 when nothing was rejected, else 422."""
     server = _server(request)
-    check_token(request, server.token)
+    authorize(request, server.tokens, Role.OPERATOR)
     outcome = await server.reload("api")
     report = outcome.zones
     body = {
@@ -86,12 +102,12 @@ def build_app(server: ServerControl) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SERVER_KEY] = server
     app[REGISTRY_KEY] = build_registry(server)
-    app.router.add_get("/", status_page)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/status", status)
-    app.router.add_get("/status/datacenters", datacenters)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/v1/explain", explain)
+    app.router.add_get("/", _read(status_page))
+    app.router.add_get("/healthz", healthz)  # always open: load balancers and monitoring ask it
+    app.router.add_get("/status", _read(status))
+    app.router.add_get("/status/datacenters", _read(datacenters))
+    app.router.add_get("/metrics", _read(metrics))
+    app.router.add_get("/v1/explain", _read(explain))
     app.router.add_post("/v1/reload", reload)
     HealthRoutes(server).register(app)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gslb.config.tokens import ApiTokens
 from gslb.dns.stats import DnsCounters
 from gslb.health.monitor import HealthMonitor
 from gslb.steering.engine import SteeringEngine
@@ -29,7 +30,7 @@ class ReloadOutcome:
 
 
 class ServerControl(Protocol):
-    token: str | None  # the bearer token of the write and prober routes; None refuses them all
+    tokens: ApiTokens  # the bearer token of each role (gslb.api.auth); replaced whole on SIGHUP
     health: HealthMonitor
     steering: SteeringEngine  # the main process's, for /v1/explain
     reload_counts: dict[str, int]  # zone file loads by result ("success", "failure")

@@ -1,7 +1,7 @@
 """HTTP routes for probers and operators: targets, reports, overrides.
 
-Every route here needs the bearer token. Bodies are validated whole before anything changes,
-so a 401 or a 400 leaves the server exactly as it was.
+Targets and reports need a prober token, overrides an operator token (gslb.api.auth). Bodies are
+validated whole before anything changes, so a 401, 403 or 400 leaves the server exactly as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gslb.api.auth import check_token
+from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
 from gslb.health.backend import BackendUnavailable
 from gslb.health.overrides import KINDS, Override
@@ -56,22 +56,23 @@ class HealthRoutes:
     def __init__(self, server: ServerControl) -> None:
         self.server = server
 
-    def authorize(self, request: web.Request, counted: bool = False) -> None:
+    def authorize(self, request: web.Request, role: Role, counted: bool = False) -> None:
         try:
-            check_token(request, self.server.token)
-        except web.HTTPUnauthorized:
+            authorize(request, self.server.tokens, role)
+        except (web.HTTPUnauthorized, web.HTTPForbidden) as exc:
             if counted:
                 self.server.health.count_rejected("unauthorized")
-                _log_rejected("unauthorized", request, "no valid bearer token")
+                _log_rejected("unauthorized", request, "no valid prober token" if exc.status == 401
+                              else "a token of another role")
             raise
 
     async def targets(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.PROBER)
         targets = sorted(self.server.health.index.targets.values(), key=lambda t: (t.address, t.id))
         return web.json_response({"targets": [t.to_json() for t in targets]})
 
     async def reports(self, request: web.Request) -> web.Response:
-        self.authorize(request, counted=True)
+        self.authorize(request, Role.PROBER, counted=True)
         try:
             body = await _json_body(request) if request.can_read_body else None
         except web.HTTPBadRequest:  # not JSON at all: as malformed as a report can be
@@ -90,7 +91,7 @@ class HealthRoutes:
     # -- overrides -----------------------------------------------------------------------
 
     async def list_overrides(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.OPERATOR)
         return web.json_response({"overrides": [o.to_json() for o in self.server.health.overrides.active()]})
 
     def _subject(self, request: web.Request) -> tuple[str, str, str, str | None]:
@@ -119,7 +120,7 @@ class HealthRoutes:
         return zone_name, kind, name, address
 
     async def put_override(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.OPERATOR)
         body = await _json_body(request)
         zone, kind, name, address = self._subject(request)
         state, expires_in, reason = _override_body(body)
@@ -135,7 +136,7 @@ class HealthRoutes:
         return web.json_response(override.to_json())
 
     async def delete_override(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.OPERATOR)
         zone, kind, name, address = self._subject(request)
         try:
             lifted = await self.server.health.lift_override((zone, kind, name, address), _actor(request))

@@ -16,6 +16,7 @@ from typing import Any
 from gslb import __version__
 from gslb.common.logsetup import LEVELS, setup_logging
 from gslb.config.load import load_config, unsafe_api_reason
+from gslb.config.tokens import TokenFileError, read_tokens
 from gslb.geo.errors import GeoDatabaseError
 from gslb.health.reports import parse_report
 from gslb.server.service import GslbServer, run_server
@@ -32,7 +33,12 @@ def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser]
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    problem = unsafe_api_reason(config)
+    try:
+        tokens = read_tokens(config.http)
+    except TokenFileError as exc:
+        print(f"gslb serve: {exc}", file=sys.stderr)
+        return 2
+    problem = unsafe_api_reason(config, tokens)
     if problem is not None:
         print(f"gslb serve: {problem}", file=sys.stderr)
         return 2
@@ -43,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         extra={"event": "start", "version": __version__, "config": source},
     )
     try:
-        server = GslbServer(config)
+        server = GslbServer(config, tokens)
     except GeoDatabaseError as exc:
         logging.getLogger("gslb").error("cannot start: %s (set geodb: none to run without a geo database)", exc)
         return 1

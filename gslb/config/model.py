@@ -6,7 +6,6 @@ its zones; without a file they are relative to the current directory.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +43,22 @@ class DnsConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """HTTPS on the API listener: a PEM certificate chain and its private key, re-read on SIGHUP."""
+
+    cert: Path | None = None  # both are required when `tls` is given (checked by the reader)
+    key: Path | None = None
+
+
+@dataclass(frozen=True)
 class HttpConfig:
     listen: Endpoint | None = DEFAULT_HTTP_LISTEN  # None: no HTTP API
+    tls: TlsConfig | None = None  # None: plain HTTP
+    # Bearer tokens by role (see gslb.config.tokens); token_file is the one token for everything.
     token_file: Path | None = None
+    prober_token_file: Path | None = None
+    operator_token_file: Path | None = None
+    read_token_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -83,15 +95,3 @@ class Config:
     geodb: str = "bundled"  # or the path of a .mmdb file, or "none"
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
-
-    def token(self) -> str | None:
-        """The bearer token: GSLB_TOKEN wins over token_file."""
-        env = os.environ.get("GSLB_TOKEN")
-        if env:
-            return env.strip()
-        if self.http.token_file is not None:
-            try:
-                return self.http.token_file.read_text().strip() or None
-            except OSError:
-                return None
-        return None

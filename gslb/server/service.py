@@ -27,6 +27,7 @@ from gslb.api.control import ReloadOutcome
 from gslb.common.endpoint import Endpoint
 from gslb.common.problems import Problem
 from gslb.config.model import Config, HealthConfig
+from gslb.config.tokens import ApiTokens
 from gslb.dns.querypath import build_query_path
 from gslb.dns.stats import DnsCounters
 from gslb.dns.workers import WorkerPool, worker_count
@@ -67,9 +68,10 @@ def open_backend(config: HealthConfig) -> HealthBackend:
 
 
 class GslbServer:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, tokens: ApiTokens) -> None:
         """Raises GeoDatabaseError when the configured geo database cannot be used."""
         self.config = config
+        self.tokens = tokens
         self.serials = SerialBook(config.state_dir / "serials.json")
         self.dns_process_count = worker_count(config.dns)
         self.geo = GeoKeeper(config.geodb, config.state_dir, self._geo_changed)
@@ -77,7 +79,6 @@ class GslbServer:
         self.steering = self.path.steering
         self.workers: WorkerPool | None = None
         # Health: verdicts and overrides become a HealthView that steering swaps in whole.
-        self.token = config.token()
         self.health = HealthMonitor(config.health, config.state_dir, self._health_changed,
                                     backend=open_backend(config.health))
         self.background: list[BackgroundService] = []
