@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, start_server, wait_for
 from tests.health_zone import zone_text
 from tests.http_api import call_api
 
@@ -139,3 +140,31 @@ def test_an_unreadable_token_file_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (f"gslb serve: http.read_token_file: cannot read {tmp_path / 'absent'}: "
                              "No such file or directory\n")
+
+
+def test_sighup_rotates_tokens_and_names_settings_that_need_a_restart(tmp_path: Path) -> None:
+    server = server_with(tmp_path, ["operator"])
+    try:
+        assert call_api(server, "GET", "/v1/overrides", token=TOKENS["operator"])[0] == 200
+        (tmp_path / "operator.token").write_text("rotated-operator-token\n")
+        config = yaml.safe_load(server.config_path.read_text())
+        config["dns"]["max_udp_size"] = 1400
+        server.config_path.write_text(yaml.safe_dump(config))
+        server.signal(signal.SIGHUP)
+        wait_for(lambda: "dns.max_udp_size changed" in server.log_text(), timeout=10)
+        assert f"dns.max_udp_size changed in {server.config_path}: it takes effect at the next restart" in (
+            server.log_text())
+        assert call_api(server, "GET", "/v1/overrides", token=TOKENS["operator"])[0] == 401
+        assert call_api(server, "GET", "/v1/overrides", token="rotated-operator-token")[0] == 200
+
+        # A config that no longer reads changes nothing, and the API reload says why.
+        server.config_path.write_text(server.config_path.read_text() + "bogus_key: 1\n")
+        status, body = call_api(server, "POST", "/v1/reload", token="rotated-operator-token")
+        assert status == 422
+        assert body["settings"]["problems"] == [
+            f"{server.config_path}:{len(server.config_path.read_text().splitlines())}: bogus_key: unknown key "
+            "(expected one of: dns, http, zones, state_dir, geodb, health, log)"]
+        assert call_api(server, "GET", "/v1/overrides", token="rotated-operator-token")[0] == 200
+        assert "rotated-operator-token" not in server.log_text()
+    finally:
+        server.stop()

@@ -93,6 +93,7 @@ async def reload(request: web.Request) -> web.Response:
         "loaded": [zone.origin.text for zone in report.loaded],
         "rejected": [{"file": error.file, "errors": [str(p) for p in error.problems]} for error in report.rejected],
         "geodb": outcome.geodb,
+        "settings": outcome.settings,
     }
     return web.json_response(body, status=200 if outcome.ok else 422)
 

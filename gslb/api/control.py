@@ -19,14 +19,15 @@ from gslb.zones.zoneset import ZoneSet
 
 @dataclass
 class ReloadOutcome:
-    """What a reload by signal or `POST /v1/reload` did: the zones, and the geo database."""
+    """What a reload by signal or `POST /v1/reload` did: the settings, the zones, the geo database."""
 
     zones: LoadReport
     geodb: dict[str, Any] = field(default_factory=lambda: {"reloaded": False, "error": None})
+    settings: dict[str, list[str]] = field(default_factory=lambda: {"problems": [], "restart_needed": []})
 
     @property
     def ok(self) -> bool:
-        return not self.zones.rejected and self.geodb.get("error") is None
+        return not self.zones.rejected and self.geodb.get("error") is None and not self.settings["problems"]
 
 
 class ServerControl(Protocol):

@@ -19,6 +19,7 @@ from gslb.config.load import load_config, unsafe_api_reason
 from gslb.config.tokens import TokenFileError, read_tokens
 from gslb.geo.errors import GeoDatabaseError
 from gslb.health.reports import parse_report
+from gslb.server.http_listener import CertificateError
 from gslb.server.service import GslbServer, run_server
 
 GEO_CREDIT = "The bundled geo database is DB-IP City Lite: IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0."
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         server = GslbServer(config, tokens)
     except GeoDatabaseError as exc:
         logging.getLogger("gslb").error("cannot start: %s (set geodb: none to run without a geo database)", exc)
+        return 1
+    except CertificateError as exc:
+        logging.getLogger("gslb").error("cannot start: %s", exc)
         return 1
     if config.health.local_prober:
         server.background.append(_embedded_prober(server))

@@ -20,11 +20,9 @@ import os
 import signal
 from typing import Any, Protocol
 
-from aiohttp import web
-
 from gslb.api.app import build_app
 from gslb.api.control import ReloadOutcome
-from gslb.common.endpoint import Endpoint
+from gslb.common.endpoint import ListenError
 from gslb.common.problems import Problem
 from gslb.config.model import Config, HealthConfig
 from gslb.config.tokens import ApiTokens
@@ -36,7 +34,9 @@ from gslb.health.backend import HealthBackend, LocalBackend
 from gslb.health.monitor import HealthMonitor
 from gslb.health.view import HealthView
 from gslb.server.geo_keeper import GeoKeeper
+from gslb.server.http_listener import HttpListener
 from gslb.server.sdnotify import Notifier
+from gslb.server.settings_reload import reload_settings
 from gslb.zones.directory import LoadReport, reload_zones
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.serials import SerialBook
@@ -69,7 +69,7 @@ def open_backend(config: HealthConfig) -> HealthBackend:
 
 class GslbServer:
     def __init__(self, config: Config, tokens: ApiTokens) -> None:
-        """Raises GeoDatabaseError when the configured geo database cannot be used."""
+        """Raises GeoDatabaseError or CertificateError when the geo database or the TLS files cannot be used."""
         self.config = config
         self.tokens = tokens
         self.serials = SerialBook(config.state_dir / "serials.json")
@@ -83,8 +83,8 @@ class GslbServer:
                                     backend=open_backend(config.health))
         self.background: list[BackgroundService] = []
         self.reload_counts: dict[str, int] = {"success": 0, "failure": 0}
-        self.http_runner: web.AppRunner | None = None
-        self.http_bound: Endpoint | None = None
+        listen = config.http.listen
+        self.http = HttpListener(build_app(self), listen, config.http.tls) if listen is not None else None
         self._stop = asyncio.Event()
         # Reloads: one at a time; systemd hears about them; the zone folder is watched.
         self._reload_lock = asyncio.Lock()
@@ -119,11 +119,15 @@ class GslbServer:
     # -- reloads -------------------------------------------------------------------------
 
     async def reload(self, trigger: str = "api") -> ReloadOutcome:
-        """What SIGHUP and `POST /v1/reload` do: the zone folder, then the geo database if its file
-        changed. Whatever is rejected is logged and keeps serving its previous version."""
+        """What SIGHUP and `POST /v1/reload` do: the settings a reload can apply (tokens, TLS files),
+        the zone folder, then the geo database if its file changed. Whatever is rejected is logged
+        and keeps serving its previous version."""
+        settings = await reload_settings(self.config, self.http, trigger)
+        if settings.tokens is not None:
+            self.tokens = settings.tokens
         report = await self.reload_zones(trigger)
         geodb = await self.geo.reload(trigger)
-        return ReloadOutcome(report, geodb)
+        return ReloadOutcome(report, geodb, settings.to_json())
 
     def _geo_changed(self, geo: GeoDatabase | None) -> None:
         """A new geo database: every process locates clients with it from its next query on."""
@@ -204,21 +208,12 @@ class GslbServer:
         if self.dns_process_count > 1:
             self.workers = WorkerPool(self.config, self.dns_process_count - 1, bound)
             await self.workers.start(self.zones, self.health.view, self.geo.database)
-        if self.config.http.listen is not None:
-            self.http_runner = web.AppRunner(build_app(self), access_log=None)
-            await self.http_runner.setup()
-            site = web.TCPSite(self.http_runner, self.config.http.listen.host, self.config.http.listen.port)
-            await site.start()
-            sockets = site._server.sockets if site._server else []
-            port = sockets[0].getsockname()[1] if sockets else self.config.http.listen.port
-            self.http_bound = Endpoint(self.config.http.listen.host, port)
-        log.info(
-            "ready: dns %s (udp+tcp), http %s",
-            " ".join(str(e) for e in bound),
-            self.http_bound or "off",
-            extra={"event": "ready", "dns": [str(e) for e in bound], "http": str(self.http_bound or "off"),
-                   "zones": len(self.zones)},
-        )
+        http = "off"
+        if self.http is not None:
+            bound_http = await self.http.start()
+            http = f"{bound_http} (TLS)" if self.http.scheme == "https" else str(bound_http)
+        log.info("ready: dns %s (udp+tcp), http %s", " ".join(str(e) for e in bound), http,
+                 extra={"event": "ready", "dns": [str(e) for e in bound], "http": http, "zones": len(self.zones)})
         self.ready = True
         self.notifier.ready(f"serving {len(self.zones)} zone(s)")
         self.watcher.start()
@@ -231,7 +226,11 @@ class GslbServer:
         loop.add_signal_handler(signal.SIGHUP, self.request_reload, "signal")
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
-        await self.start()
+        try:
+            await self.start()
+        except ListenError:
+            await self.stop()  # whatever did start (sockets, tasks) stops cleanly
+            raise
         await self._stop.wait()
         log.info("stopping", extra={"event": "stop"})
         await self.stop()
@@ -247,8 +246,8 @@ class GslbServer:
         if self.workers is not None:
             await self.workers.stop()
         await self.geo.stop()
-        if self.http_runner is not None:
-            await self.http_runner.cleanup()
+        if self.http is not None:
+            await self.http.stop()
 
 
 def _log_reload(trigger: str, report: LoadReport, serving: int) -> str:
@@ -273,13 +272,17 @@ def _log_reload(trigger: str, report: LoadReport, serving: int) -> str:
 
 
 def run_server(server: GslbServer) -> int:
-    """Run until SIGINT or SIGTERM, on uvloop where it is installed."""
+    """Run until SIGINT or SIGTERM, on uvloop where it is installed; 1 when an address cannot be had."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
         uvloop = None
-    if uvloop is not None:
-        uvloop.run(server.run())
-    else:
-        asyncio.run(server.run())
+    try:
+        if uvloop is not None:
+            uvloop.run(server.run())
+        else:
+            asyncio.run(server.run())
+    except ListenError as exc:
+        log.error("%s", exc, extra={"event": "listen_failed", "address": str(exc.endpoint)})
+        return 1
     return 0
