@@ -17,7 +17,7 @@ from aiohttp import web
 from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
 from gslb.health.backend import BackendUnavailable
-from gslb.health.overrides import KINDS, Override
+from gslb.health.overrides import EVERY_ZONE, KINDS, Override, OverrideKey
 from gslb.health.reports import ReportError, parse_report
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,22 @@ class HealthRoutes:
         self.authorize(request, Role.OPERATOR)
         return web.json_response({"overrides": [o.to_json() for o in self.server.health.overrides.active()]})
 
-    def _subject(self, request: web.Request) -> tuple[str, str, str, str | None]:
-        """(zone, kind, name, address) from the path, checked against the zones being served."""
+    @staticmethod
+    def _key(request: web.Request) -> OverrideKey:
+        """(zone, kind, name, address) as the path names them; `/v1/overrides/datacenters/{name}` is a
+        datacenter in every zone (zone "*")."""
         info = request.match_info
-        zone_name, kind, name = info["zone"].rstrip(".").lower(), info["kind"], info["name"]
         address = info.get("address")
+        return (info.get("zone", EVERY_ZONE).rstrip(".").lower(), info.get("kind", "datacenters"), info["name"],
+                _normal_address(address) if address is not None else None)
+
+    def _subject(self, request: web.Request) -> OverrideKey:
+        """(zone, kind, name, address) from the path, checked against the zones being served."""
+        zone_name, kind, name, address = self._key(request)
+        if zone_name == EVERY_ZONE:
+            if not any(z.policy is not None and name in z.policy.datacenters for z in self.server.zones):
+                raise _not_found(f"no zone has a datacenter '{name}'")
+            return zone_name, kind, name, None
         if kind not in KINDS:
             raise _not_found(f"kind '{kind}' is not one of {', '.join(KINDS)}")
         if (kind == "members") != (address is not None):
@@ -111,12 +122,8 @@ class HealthRoutes:
             raise _not_found(f"no datacenter '{name}' in {zone_name}")
         if kind in ("pools", "members") and name not in policy.pools:
             raise _not_found(f"no pool '{name}' in {zone_name}")
-        if address is not None:
-            members = {str(m.address): str(m.address) for m in policy.pools[name].members}
-            normal = _normal_address(address)
-            if normal not in members:
-                raise _not_found(f"no member {address} in pool '{name}'")
-            address = normal
+        if address is not None and address not in {str(m.address) for m in policy.pools[name].members}:
+            raise _not_found(f"no member {address} in pool '{name}'")
         return zone_name, kind, name, address
 
     async def put_override(self, request: web.Request) -> web.Response:
@@ -136,10 +143,15 @@ class HealthRoutes:
         return web.json_response(override.to_json())
 
     async def delete_override(self, request: web.Request) -> web.Response:
+        """Lift an override. One that exists is lifted even when its zone or name is gone (a reload
+        removed it): it would otherwise stay listed, and come back with the name, forever."""
         self.authorize(request, Role.OPERATOR)
-        zone, kind, name, address = self._subject(request)
+        key = self._key(request)
+        if self.server.health.overrides.lookup(*key) is None:
+            self._subject(request)  # 404 saying what is wrong with the path, when something is
+            raise _not_found("no such override")
         try:
-            lifted = await self.server.health.lift_override((zone, kind, name, address), _actor(request))
+            lifted = await self.server.health.lift_override(key, _actor(request))
         except BackendUnavailable as exc:
             raise _unavailable(str(exc)) from None
         if not lifted:
@@ -151,7 +163,8 @@ class HealthRoutes:
         router.add_get("/v1/targets", self.targets)
         router.add_post("/v1/reports", self.reports)
         router.add_get("/v1/overrides", self.list_overrides)
-        for path in ("/v1/overrides/{zone}/{kind}/{name}", "/v1/overrides/{zone}/{kind}/{name}/{address}"):
+        for path in ("/v1/overrides/{zone}/{kind}/{name}", "/v1/overrides/{zone}/{kind}/{name}/{address}",
+                     "/v1/overrides/datacenters/{name}"):  # the last: a datacenter in every zone
             router.add_put(path, self.put_override)
             router.add_delete(path, self.delete_override)
 

@@ -3,9 +3,10 @@
 Per target the monitor keeps the latest verdict of each prober, stamped with the time this
 server received it. A target is up when its fresh verdicts (younger than `stale_after`) meet the
 quorum, unknown when none is fresh. Overrides win over verdicts: a member override over a pool
-override over a datacenter override. Every change (a report, an override, a reload, and a tick
-each second for staleness and expiry) rebuilds a complete `HealthView` off to the side and hands
-it to `publish`, which swaps it in with one assignment.
+override over a datacenter override in the zone over a datacenter override in every zone. Every
+change (a report, an override, a reload, and a tick each second for staleness and expiry) rebuilds
+a complete `HealthView` off to the side and hands it to `publish`, which swaps it in with one
+assignment.
 
 A backend (`health.backend`) shares verdicts and overrides with other servers: what this server
 receives goes to the backend, and what the backend hears of comes in through `merge` and the
@@ -27,7 +28,7 @@ from typing import Any
 from gslb.common.tasks import cancel_and_wait
 from gslb.config.model import HealthConfig
 from gslb.health.backend import HealthBackend
-from gslb.health.overrides import Override, OverrideBook, OverrideKey
+from gslb.health.overrides import EVERY_ZONE, Override, OverrideBook, OverrideKey
 from gslb.health.records import ProberInfo, Verdict
 from gslb.health.reports import Report
 from gslb.health.targets import MemberKey, TargetIndex
@@ -196,7 +197,9 @@ class HealthMonitor:
         if pool_override is not None:
             return pool_override
         datacenter = self.index.datacenter_of.get((zone_text, pool_name))
-        return book.lookup(zone, "datacenters", datacenter) if datacenter else None
+        if not datacenter:
+            return None
+        return book.lookup(zone, "datacenters", datacenter) or book.lookup(EVERY_ZONE, "datacenters", datacenter)
 
     def member_state(self, key: MemberKey, now: float) -> State:
         override = self.override_for(key)

@@ -251,10 +251,17 @@ class GslbServer:
 
 
 def _log_reload(trigger: str, report: LoadReport, serving: int) -> str:
-    """One line per zone loaded, rejected or kept, and a summary (returned for sd_notify)."""
+    """One line per zone loaded, rejected or kept, per warning, and a summary (returned for sd_notify)."""
+    for shared in report.shared:
+        log.info("shared definitions loaded from %s", shared.file,
+                 extra={"event": "shared_loaded", "file": shared.file})
     for zone in report.loaded:
         log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial, extra={
             "event": "zone_loaded", "zone": zone.origin.text, "file": zone.file, "serial": zone.serial})
+        for warning in zone.warnings:
+            log.warning("zone file warning: %s", warning, extra={
+                "event": "zone_warning", "file": warning.file, "line": warning.line, "field": warning.field,
+                "problem": warning.message})
     for error in report.rejected:
         for problem in error.problems:
             log.error("zone file rejected: %s", problem, extra={

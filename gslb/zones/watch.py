@@ -15,20 +15,23 @@ from pathlib import Path
 
 from gslb.common.watch import ChangeWatcher
 from gslb.zones.directory import zone_files
+from gslb.zones.shared import shared_file
 
 log = logging.getLogger(__name__)
 
-# (file name, size, mtime_ns, ctime_ns, inode) for every zone file, in name order.
+# (file name, size, mtime_ns, ctime_ns, inode) for every zone file in name order, then the shared file.
 Snapshot = tuple[tuple[str, int, int, int, int], ...]
 
 
 def snapshot(location: Path) -> Snapshot:
-    """What the zone files look like now; raises OSError when the folder cannot be listed."""
+    """What the zone files (and the shared file) look like now; raises OSError when the folder cannot
+    be listed."""
     entries = []
-    for path in zone_files(location):
+    shared = [shared_file(location)] if location.is_dir() else []
+    for path in [*zone_files(location), *shared]:
         try:
             st = path.stat()
-        except FileNotFoundError:  # removed between the listing and the stat: gone
+        except FileNotFoundError:  # removed between the listing and the stat (or no shared file): gone
             continue
         entries.append((path.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     return tuple(entries)
