@@ -554,7 +554,7 @@ def test_an_empty_token_file_is_an_error(tmp_path: Path) -> None:
     [
         ("", "1: name: required"),
         ("- a\n", "1: the prober config must be a mapping"),
-        ("name: [\n", "2: YAML syntax: "),
+        ("name: [\n", "1: YAML syntax: the file ends inside the '[' or '{' opened on this line"),
         ("servers: ['http://127.0.0.1:1']\n", "1: name: required"),
         ("name:\nservers: ['http://127.0.0.1:1']\n", "1: name: required"),
         ("name: 'bad name'\nservers: ['http://127.0.0.1:1']\n", "1: name: 'bad name' is not a prober name"),
