@@ -6,6 +6,7 @@ its zones; without a file they are relative to the current directory.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,13 @@ from gslb.common.endpoint import Endpoint
 
 DEFAULT_DNS_LISTEN = (Endpoint("127.0.0.1", 5300),)
 DEFAULT_HTTP_LISTEN = Endpoint("127.0.0.1", 8053)
+
+
+def default_state_dir() -> Path:
+    """`$STATE_DIRECTORY` when the service manager made one (systemd's StateDirectory=, /var/lib/gslb
+    under the shipped unit: writable under ProtectSystem=strict), else `state` in the current folder."""
+    given = os.environ.get("STATE_DIRECTORY", "")
+    return Path(given.split(":")[0]) if given else Path("state")
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class Config:
     dns: DnsConfig = field(default_factory=DnsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     zones: Path = Path("zones")
-    state_dir: Path = Path("state")
+    state_dir: Path = field(default_factory=default_state_dir)
     geodb: str = "bundled"  # or the path of a .mmdb file, or "none"
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)

@@ -26,6 +26,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+from gslb.common.cpus import usable_cpus
 from gslb.common.endpoint import Endpoint
 from gslb.config.model import Config, DnsConfig
 from gslb.dns.querypath import QueryPath, build_query_path
@@ -53,9 +54,10 @@ def open_geo_file(geo: GeoFile) -> GeoDatabase | None:
 
 
 def worker_count(config: DnsConfig) -> int:
-    """How many processes answer DNS in all (the main one included)."""
+    """How many processes answer DNS in all (the main one included); `auto`: one per CPU this process
+    may use (its CPU affinity, capped by its cgroup's CPU quota), not one per CPU of the machine."""
     if config.workers == "auto":
-        return max(1, os.cpu_count() or 1)
+        return usable_cpus()
     return int(config.workers)
 
 
