@@ -700,3 +700,13 @@ def test_command_runs_until_sigterm(tmp_path: Path) -> None:
             await server.stop()
 
     run(body(), limit=20.0)
+
+
+def test_a_ca_file_is_checked_when_the_config_is_read(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("t")
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    for ca_file, message in (("absent.pem", "No such file or directory"), ("junk.pem", "holds no PEM certificate")):
+        path = write_config(tmp_path, f"name: p\nservers: ['https://127.0.0.1:1']\ntoken_file: token\n"
+                                      f"ca_file: {ca_file}\n")
+        with pytest.raises(ProberConfigError, match=rf"prober.yaml:4: ca_file: .*{ca_file}.*{message}"):
+            load_prober_config(path, env={})

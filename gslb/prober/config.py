@@ -131,10 +131,10 @@ def _check_ca_file(path: Path, line: int, problems: Problems) -> None:
     """The CA file must read as PEM certificates now, not at the first fetch."""
     try:
         ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError as exc:  # an OSError too: first
+        problems.add(line, "ca_file", f"{path} holds no PEM certificate ({exc.reason or exc})")
     except OSError as exc:
         problems.add(line, "ca_file", f"{path}: {exc.strerror or exc}")
-    except ssl.SSLError as exc:
-        problems.add(line, "ca_file", f"{path} holds no PEM certificate ({exc.reason or exc})")
 
 
 def _server_url(item: Any) -> str:

@@ -42,11 +42,11 @@ def _load(context: ssl.SSLContext, tls: TlsConfig) -> None:
             raise CertificateError(f"http.tls: cannot read {path}: {exc.strerror or exc}") from None
     try:
         context.load_cert_chain(str(cert), str(key))
-    except OSError as exc:
-        raise CertificateError(f"http.tls: cannot read {cert} or {key}: {exc.strerror or exc}") from None
-    except ssl.SSLError as exc:
+    except ssl.SSLError as exc:  # an OSError too: first
         raise CertificateError(f"http.tls: {cert} and {key} are not a PEM certificate chain and its private key "
                                f"({exc.reason or exc})") from None
+    except OSError as exc:
+        raise CertificateError(f"http.tls: cannot read {cert} or {key}: {exc.strerror or exc}") from None
 
 
 class HttpListener:
