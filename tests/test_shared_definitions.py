@@ -161,3 +161,11 @@ def test_a_change_to_the_shared_file_reloads_and_raises_the_serials(shared_serve
     after = {z["zone"]: z["serial"] for z in call_api(server, "GET", "/status")[1]["zones"]}
     assert all(after[zone] > serials[zone] for zone in serials)
     assert answer(server, "beta.test") == {SEOUL, "127.0.40.3"}
+
+
+def test_a_shared_file_under_another_name_is_not_taken_for_a_zone(tmp_path: Path) -> None:
+    (tmp_path / "_shared.yml").write_text(shared_text(8080))
+    result = check(tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (f"{tmp_path / '_shared.yml'}: the shared definitions are read from _shared.yaml only: "
+                             "rename it\n")

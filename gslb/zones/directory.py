@@ -89,6 +89,10 @@ def load_zone_paths(paths: list[Path], serial_source: SerialSource = content_ser
         if path.name == SHARED_FILE:
             shared_of.get(path.parent)
             continue
+        if path.name.lower().startswith("_shared."):  # _shared.yml: meant as the shared file, surely
+            problem = Problem(str(path), 0, "", f"the shared definitions are read from {SHARED_FILE} only: rename it")
+            report.rejected.append(ZoneFileError(str(path), [problem]))
+            continue
         shared = shared_of.get(path.parent)
         if isinstance(shared, ZoneFileError):
             waiting = _waiting_for_shared(path, shared)
