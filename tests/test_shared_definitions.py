@@ -101,6 +101,8 @@ def test_two_zones_share_datacenters_checks_and_pools_and_one_call_drains_both(s
 
     assert call_api(server, "PUT", "/v1/overrides/datacenters/nowhere", body, token=TOKEN) == (
         404, {"error": "no zone has a datacenter 'nowhere'"})
+    assert call_api(server, "PUT", "/v1/overrides/*/pools/seoul-web", body, token=TOKEN) == (
+        404, {"error": "only a datacenter can be overridden in every zone: /v1/overrides/datacenters/{name}"})
 
 
 def test_an_override_on_a_removed_name_can_be_lifted(shared_server: RunningServer) -> None:

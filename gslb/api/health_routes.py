@@ -107,6 +107,8 @@ class HealthRoutes:
         """(zone, kind, name, address) from the path, checked against the zones being served."""
         zone_name, kind, name, address = self._key(request)
         if zone_name == EVERY_ZONE:
+            if kind != "datacenters" or address is not None:
+                raise _not_found("only a datacenter can be overridden in every zone: /v1/overrides/datacenters/{name}")
             if not any(z.policy is not None and name in z.policy.datacenters for z in self.server.zones):
                 raise _not_found(f"no zone has a datacenter '{name}'")
             return zone_name, kind, name, None
