@@ -71,11 +71,6 @@ class GeoSource:
         while len(self._kept) > 2:
             self._kept.pop(0).unlink(missing_ok=True)
 
-    def discard(self, database: GeoDatabase) -> None:
-        """`database` was opened but will not serve: its copy goes."""
-        if database.file != database.path and Path(database.file) not in self._kept:
-            Path(database.file).unlink(missing_ok=True)
-
     def remove_stale(self) -> None:
         """Copies left by an earlier run (a crash, a kill) are deleted at start."""
         try:
