@@ -29,6 +29,7 @@ from workloads import read_blob  # noqa: E402
 
 from gslb.config.model import Config  # noqa: E402
 from gslb.dns.querypath import build_query_path  # noqa: E402
+from gslb.geo.database import open_geodb  # noqa: E402
 from gslb.zones.directory import load_zone_paths, zone_files  # noqa: E402
 from gslb.zones.zoneset import ZoneSet  # noqa: E402
 
@@ -49,7 +50,7 @@ def main() -> None:
 
 
 def measure(args: argparse.Namespace, state_dir: Path) -> None:
-    path = build_query_path(Config(geodb=args.geodb, state_dir=state_dir))
+    path = build_query_path(Config(geodb=args.geodb, state_dir=state_dir), open_geodb(args.geodb))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(HERE / "zones")).loaded))
     if args.general:
         path.handler.compiled = None

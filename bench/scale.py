@@ -87,12 +87,13 @@ def subnet_check(subnets: int, geodb: str) -> None:
 
     from gslb.config.model import Config
     from gslb.dns.querypath import build_query_path
+    from gslb.geo.database import open_geodb
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
     state = tempfile.TemporaryDirectory(prefix="gslb-scale-")  # where the query path keeps its cookie secret
-    path = build_query_path(Config(geodb=geodb, state_dir=Path(state.name)))
+    path = build_query_path(Config(geodb=geodb, state_dir=Path(state.name)), open_geodb(geodb))
     path.zones_changed(ZoneSet(report.loaded))
     handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")

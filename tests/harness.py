@@ -25,7 +25,7 @@ import yaml
 
 from tests.testdata import built_test_geodb
 
-READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)")  # plain or JSON lines
+READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)( \(TLS\))?")  # plain or JSON lines
 START_TIMEOUT = 20.0
 
 
@@ -57,6 +57,7 @@ class RunningServer:
     workdir: Path
     config_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    scheme: str = "http"  # "https" when the API listens with TLS
 
     def udp(self, request: dns.message.Message, timeout: float = 2.0, source: str | None = None) -> dns.message.Message:
         """Ask over UDP; `source` picks the loopback address the query comes from (127.x)."""
@@ -142,7 +143,8 @@ def start_server(
         if match:
             host, _, port = match.group(1).rpartition(":")
             http = None if match.group(2) == "off" else match.group(2)
-            return RunningServer(proc, host.strip("[]"), int(port), http, log, workdir, config_path, full_env)
+            scheme = "https" if match.group(3) else "http"
+            return RunningServer(proc, host.strip("[]"), int(port), http, log, workdir, config_path, full_env, scheme)
         if proc.poll() is not None:
             break
         time.sleep(0.05)

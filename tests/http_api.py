@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 from typing import Any
@@ -15,16 +16,19 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def call_api(server: RunningServer, method: str, path: str, body: Any = None, token: str | None = None,
-             raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """(status, decoded JSON or text); `body` is sent as JSON, `raw` as is, `token` as a bearer token."""
+             raw: bytes | None = None, headers: dict[str, str] | None = None,
+             tls: ssl.SSLContext | None = None) -> tuple[int, Any]:
+    """(status, decoded JSON or text); `body` is sent as JSON, `raw` as is, `token` as a bearer token,
+    over HTTPS verified by `tls` when the server listens with TLS."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(f"http://{server.http}{path}", data=data, method=method, headers=headers or {})
+    request = urllib.request.Request(f"{server.scheme}://{server.http}{path}", data=data, method=method,
+                                     headers=headers or {})
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5, context=tls) as response:
             text = response.read().decode()
             status = response.status
     except urllib.error.HTTPError as exc:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
+from gslb.api.app import build_app
 from gslb.cli import build_parser
 from gslb.config.load import ConfigError, load_config
 from tests.harness import start_server
@@ -96,7 +100,7 @@ def test_the_link_checker_finds_what_is_broken(tmp_path: Path) -> None:
         "page.md:7: #nowhere: no heading with that anchor", "page.md:7: missing.md: no such file"]
     assert "edns-rfc-6891" in anchors(DOCS / "dns-behaviour.md")
     assert "gslb-explain" in anchors(DOCS / "steering.md")
-    assert "the-servers-http-api-and-the-token" in anchors(DOCS / "probers-in-regions.md")
+    assert "the-servers-http-api-and-the-tokens" in anchors(DOCS / "probers-in-regions.md")
     assert "drain-one-member-for-an-hour" not in anchors(DOCS / "health.md")  # a comment in a code block
 
 
@@ -174,3 +178,78 @@ def test_metrics_reference_matches_a_real_scrape(tmp_path: Path) -> None:
     reference = (DOCS / "metrics.md").read_text(encoding="utf-8").split("## Reference", 1)[1]
     documented = set(re.findall(r"^\| `(gslb_\w+)` \| (\w+) \|", reference, re.M))
     assert exposed and documented == exposed
+
+
+def documented_routes() -> set[tuple[str, str]]:
+    """(method, path) of every `METHOD /path` in docs/api.md's route table; `[/{x}]` counts both ways."""
+    table = (DOCS / "api.md").read_text(encoding="utf-8").split("## Routes", 1)[1].split("\n## ", 1)[0]
+    found = set()
+    for method, path in re.findall(r"`(GET|PUT|POST|DELETE) (/[^`?\s]*)", table):
+        for variant in {re.sub(r"\[([^]]*)\]", r"\1", path), re.sub(r"\[[^]]*\]", "", path)}:
+            found.add((method, variant))
+    return found
+
+
+def test_every_route_is_documented_and_every_documented_route_exists() -> None:
+    app = build_app(SimpleNamespace())  # type: ignore[arg-type]  # routes only: nothing is called
+    served = {(route.method, route.resource.canonical) for route in app.router.routes()
+              if route.method != "HEAD" and route.resource is not None}
+    assert ("PUT", "/v1/overrides/datacenters/{name}") in served
+    assert served == documented_routes()
+
+
+def test_every_status_field_is_documented(tmp_path: Path) -> None:
+    server = start_server(tmp_path, EXAMPLE_ZONES)
+    try:
+        with urllib.request.urlopen(f"http://{server.http}/status", timeout=5) as response:
+            status = json.load(response)
+    finally:
+        server.stop()
+    section = (DOCS / "api.md").read_text(encoding="utf-8").split("## Status", 1)[1].split("\n## ", 1)[0]
+    fields = set(status) | set(status["pools"][0]) | set(status["pools"][0]["members"][0])
+    fields |= set(status["zones"][0]) | set(status["datacenters"][0]) | set(status["dns_processes"][0])
+    fields |= set(status["geodb"]) | set(status["health_backend"])
+    missing = sorted(name for name in fields if f"`{name}`" not in section)
+    assert not missing, f"docs/api.md does not describe these /status fields: {missing}"
+
+
+def test_every_option_of_every_command_is_documented() -> None:
+    """What `--help` lists is in the docs too (README and docs/), by its exact spelling."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    missing = []
+    for command in subcommands():
+        parser = build_parser()
+        for name in command:
+            sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+            parser = sub.choices[name]
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help" and f"{option}" not in text:
+                    missing.append(f"gslb {' '.join(command)} {option}")
+    assert not missing, f"options no page mentions: {missing}"
+
+
+def logged_events() -> set[str]:
+    """Every `"event": "name"` the package's log calls carry, read from the code."""
+    events = set()
+    for path in (ROOT / "gslb").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "event" and isinstance(value, ast.Constant):
+                        events.add(value.value)
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_fields" and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    events.add(first.value)
+    return events
+
+
+def test_every_log_event_is_documented() -> None:
+    events = logged_events()
+    assert {"ready", "zone_loaded", "override_set", "geodb_loaded", "query_log_file_failed"} <= events
+    table = (DOCS / "configuration.md").read_text(encoding="utf-8").split("## Logging", 1)[1]
+    first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = set(re.findall(r"`([a-z_]+)`", "".join(first_cells))) - {"event"}  # the header row
+    assert events - documented == set(), "events missing from docs/configuration.md#logging"
+    assert documented - events == set(), "events documented that the code never logs"

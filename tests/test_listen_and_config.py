@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import dns.message
@@ -84,3 +88,51 @@ def test_parse_endpoint(text: str, host: str, port: int) -> None:
     endpoint = parse_endpoint(text)
     assert (endpoint.host, endpoint.port) == (host, port)
     assert str(endpoint) == text
+
+
+def serve_once(tmp_path: Path, listen: str, http: str, env: dict[str, str] | None = None,
+               state_dir: bool = True) -> subprocess.CompletedProcess[str]:
+    """`gslb serve` on the example zone, expected to stop by itself (SIGTERM after 20 s otherwise)."""
+    config = tmp_path / "gslb.yaml"
+    lines = [f"dns: {{listen: ['{listen}']}}", f"http: {{listen: '{http}'}}", f"zones: {EXAMPLE_ZONES}",
+             "geodb: none"]
+    if state_dir:
+        lines.append("state_dir: state")
+    config.write_text("\n".join(lines) + "\n")
+    full_env = {k: v for k, v in os.environ.items() if k not in ("GSLB_CONFIG", "STATE_DIRECTORY")}
+    return subprocess.run([sys.executable, "-m", "gslb", "serve", "-c", str(config)], capture_output=True,
+                          text=True, timeout=20, env={**full_env, **(env or {})}, cwd=tmp_path, check=False)
+
+
+@pytest.mark.parametrize("kind", ["udp", "tcp", "http"])
+def test_an_address_in_use_is_one_line_and_exit_1(tmp_path: Path, kind: str) -> None:
+    family = socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, family) as taken:
+        taken.bind(("127.0.0.1", 0))
+        if family == socket.SOCK_STREAM:
+            taken.listen()
+        port = taken.getsockname()[1]
+        dns_listen = f"127.0.0.1:{port}" if kind != "http" else "127.0.0.1:0"
+        http_listen = f"127.0.0.1:{port}" if kind == "http" else "127.0.0.1:0"
+        result = serve_once(tmp_path, dns_listen, http_listen)
+    what = {"udp": "DNS over UDP", "tcp": "DNS over TCP", "http": "HTTP API"}[kind]
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].endswith(f"ERROR gslb: cannot listen on 127.0.0.1:{port} ({what}): the address is already in "
+                              "use (another server, or another copy of this one?)")
+
+
+def test_state_dir_defaults_to_the_service_managers_state_directory(tmp_path: Path) -> None:
+    """Under the shipped unit systemd sets STATE_DIRECTORY=/var/lib/gslb (StateDirectory=gslb)."""
+    state = tmp_path / "var-lib-gslb"
+    state.mkdir()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:  # stop right after the zones are loaded
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = serve_once(tmp_path, "127.0.0.1:0", f"127.0.0.1:{taken.getsockname()[1]}",
+                            env={"STATE_DIRECTORY": str(state)}, state_dir=False)
+    assert result.returncode == 1, result.stderr
+    assert (state / "serials.json").exists()
+    assert not (tmp_path / "state").exists()

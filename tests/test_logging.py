@@ -142,7 +142,7 @@ def test_plain_log_lines_for_a_rejected_report(tmp_path: Path) -> None:
     lines = [line for line in text.splitlines() if "prober report rejected" in line]
     assert len(lines) == 1
     assert re.match(r"^\S+ \S+ WARNING gslb\.api\.health_routes: prober report rejected \(unauthorized\) "
-                    r"from 127\.0\.0\.1: no valid bearer token$", lines[0]), lines[0]
+                    r"from 127\.0\.0\.1: no valid prober token$", lines[0]), lines[0]
     assert re.search(r" INFO gslb: starting gslb \S+ \(config: .*gslb\.yaml\)$", text, re.M)
     assert "wrong" not in text and TOKEN not in text
 

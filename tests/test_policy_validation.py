@@ -645,8 +645,20 @@ def test_service_unknown_method(tmp_path: Path) -> None:
         """)
     assert problems == [
         at(tmp_path, 5, f"services.s.method: 'round-robin' is not one of: {METHODS}"),
-        at(tmp_path, 7, f"services.t.method: 'Geo' is not one of: {METHODS}"),
+        at(tmp_path, 7, f"services.t.method: 'Geo' is not one of: {METHODS} (did you mean geo?)"),
     ]
+
+
+def test_a_misspelt_method_is_reported_alone_not_also_as_an_unknown_service(tmp_path: Path) -> None:
+    problems = rejected(tmp_path, """        records:
+          www: {service: web}
+        services:
+          web: {method: failvoer, pools: [p]}
+        pools:
+          p: {members: [127.0.0.1]}
+        """)
+    assert problems == [at(tmp_path, 6, f"services.web.method: 'failvoer' is not one of: {METHODS} "
+                                        "(did you mean failover?)")]
 
 
 def test_a_service_with_a_bad_method_is_not_also_unknown_where_used(tmp_path: Path) -> None:

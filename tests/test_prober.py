@@ -554,7 +554,7 @@ def test_an_empty_token_file_is_an_error(tmp_path: Path) -> None:
     [
         ("", "1: name: required"),
         ("- a\n", "1: the prober config must be a mapping"),
-        ("name: [\n", "2: YAML syntax: "),
+        ("name: [\n", "1: YAML syntax: the file ends inside the '[' or '{' opened on this line"),
         ("servers: ['http://127.0.0.1:1']\n", "1: name: required"),
         ("name:\nservers: ['http://127.0.0.1:1']\n", "1: name: required"),
         ("name: 'bad name'\nservers: ['http://127.0.0.1:1']\n", "1: name: 'bad name' is not a prober name"),
@@ -700,3 +700,13 @@ def test_command_runs_until_sigterm(tmp_path: Path) -> None:
             await server.stop()
 
     run(body(), limit=20.0)
+
+
+def test_a_ca_file_is_checked_when_the_config_is_read(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("t")
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    for ca_file, message in (("absent.pem", "No such file or directory"), ("junk.pem", "holds no PEM certificate")):
+        path = write_config(tmp_path, f"name: p\nservers: ['https://127.0.0.1:1']\ntoken_file: token\n"
+                                      f"ca_file: {ca_file}\n")
+        with pytest.raises(ProberConfigError, match=rf"prober.yaml:4: ca_file: .*{ca_file}.*{message}"):
+            load_prober_config(path, env={})

@@ -116,7 +116,7 @@ def test_gslb_check_names_each_bad_value_with_its_line(tmp_path: Path) -> None:
                          timeout=60, cwd=tmp_path)
     assert out.returncode == 1
     f = str(path)
-    assert out.stdout.splitlines() == [
+    assert out.stderr.splitlines() == [
         f"{f}:4: records.@.DS: the zone's own DS goes in its parent zone; here DS stands only beside NS at a "
         "delegation (RFC 4035 section 2.4)",
         f"{f}:5: records.lone.DS: DS stands only at a delegation, beside its NS (RFC 4035 section 2.4)",

@@ -14,6 +14,7 @@ from gslb.common.endpoint import Endpoint
 from gslb.config.model import Config
 from gslb.dns import udp
 from gslb.dns.querypath import build_query_path
+from gslb.geo.database import open_geodb
 from gslb.zones.directory import load_zone_paths, zone_files
 from gslb.zones.zoneset import ZoneSet
 from tests.testdata import EXAMPLE_ZONES, built_test_geodb
@@ -91,7 +92,8 @@ def ask_raw(data: bytes, port: int) -> bytes:
 
 def test_both_listeners_give_the_same_replies(tmp_path: Path) -> None:
     """The same queries through the batched listener and through asyncio's: the same bytes."""
-    path = build_query_path(Config(geodb=str(built_test_geodb()), state_dir=tmp_path / "state"))
+    path = build_query_path(Config(geodb=str(built_test_geodb()), state_dir=tmp_path / "state"),
+                            open_geodb(str(built_test_geodb())))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(EXAMPLE_ZONES)).loaded))
     queries = [dns.message.make_query(name, rdtype, use_edns=0) for name in
                ("legacy.example.com", "mail.example.com", "nope.example.com", "api.example.com")

@@ -564,16 +564,38 @@ def test_zone_name_spellings(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_with_its_line(tmp_path: Path, f: str) -> None:
     text = HEAD + "records:\n  www: {A: 192.0.2.1\n  ftp: {A: 192.0.2.2}\nttl: 60\n"
-    assert rejected(tmp_path, text) == [f"{f}:5: YAML syntax: expected ',' or '}}', but got ':'"]
+    assert rejected(tmp_path, text) == [
+        f"{f}:4: YAML syntax: the '{{' on this line is not closed with '}}' (or a ',' is missing between its entries)"]
 
 
 def test_yaml_tab_indentation(tmp_path: Path, f: str) -> None:
     text = HEAD + "records:\n  www: {A: 192.0.2.1}\n\tftp: {A: 192.0.2.2}\n"
-    assert rejected(tmp_path, text) == [f"{f}:5: YAML syntax: found character '\\t' that cannot start any token"]
+    assert rejected(tmp_path, text) == [
+        f"{f}:5: YAML syntax: a tab where YAML needs spaces: indent with spaces only, never with tabs"]
 
 
 def test_yaml_two_documents(tmp_path: Path, f: str) -> None:
-    assert rejected(tmp_path, HEAD + "---\nttl: 5\n") == [f"{f}:3: YAML syntax: but found another document"]
+    assert rejected(tmp_path, HEAD + "---\nttl: 5\n") == [
+        f"{f}:3: YAML syntax: a second document ('---'): a file holds one document"]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("records:\n  www: {A: 192.0.2.1}\n   ftp: {A: 192.0.2.2}\n", 5,
+     "this line does not line up with the lines above it: indent it exactly like the key it belongs with"),
+    ("records:\n    www: {A: 192.0.2.1}\n  ftp: {A: 192.0.2.2}\n", 5,
+     "this line does not line up with the lines above it: indent it exactly like the key it belongs with"),
+    ("records:\n  www:\n    A: 192.0.2.1\n     TXT: x\n", 6,
+     "a ':' where none can be: this line is indented deeper than the line above it, or its value holds ': ' "
+     "and needs quotes"),
+    ("records:\n  www\n  ftp: {A: 192.0.2.2}\n", 4,
+     "a key without ':' after it (every line of a mapping reads 'key: value'), or a line indented wrongly"),
+    ("records:\n  www: {TXT: \"open\n  ftp: {A: 192.0.2.2}\n", 4, "a quote opened on this line is never closed"),
+    ("records:\n  www: {TXT: @home}\n", 4, "'@' cannot start a value: put the value in quotes"),
+    ("ttl: 60\nrecords: [\n", 4, "the file ends inside the '[' or '{' opened on this line: close it"),
+])
+def test_yaml_mistakes_in_plain_words_at_their_line(tmp_path: Path, f: str, text: str, line: int,
+                                                    message: str) -> None:
+    assert rejected(tmp_path, HEAD + text) == [f"{f}:{line}: YAML syntax: {message}"]
 
 
 def test_yaml_aliases_refused(tmp_path: Path, f: str) -> None:

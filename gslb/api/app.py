@@ -1,12 +1,15 @@
-"""The HTTP API (aiohttp): status and metrics (open reads), and the routes that need the token."""
+"""The HTTP API (aiohttp): reads (status, metrics, explain, the status page), and the routes of
+probers and operators. Who may call what is `gslb.api.auth`."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from gslb.api.auth import check_token
+from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
 from gslb.api.health_routes import HealthRoutes
 from gslb.api.metrics import build_registry
@@ -20,8 +23,21 @@ SERVER_KEY = web.AppKey("gslb_server", object)
 REGISTRY_KEY = web.AppKey("gslb_registry", CollectorRegistry)
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 def _server(request: web.Request) -> ServerControl:
     return request.app[SERVER_KEY]  # type: ignore[return-value]
+
+
+def _read(handler: Handler) -> Handler:
+    """A read route: open, unless a read token is configured."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        authorize(request, _server(request).tokens, Role.READ)
+        return await handler(request)
+
+    return guarded
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -43,7 +59,7 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def explain(request: web.Request) -> web.Response:
-    """The decision trace for ?name=&type=&client=&ecs= with live health (a read: no token)."""
+    """The decision trace for ?name=&type=&client=&ecs= with live health (a read)."""
     server = _server(request)
     query = request.query
     if "name" not in query or "client" not in query:
@@ -59,7 +75,7 @@ async def explain(request: web.Request) -> web.Response:
 
 
 async def records(request: web.Request) -> web.Response:
-    """Every record of one zone, dynamic ones with the key that last changed them (a read: no token)."""
+    """Every record of one zone, dynamic ones with the key that last changed them (a read)."""
     return await zone_records(request, _server(request).zones)
 
 
@@ -74,15 +90,18 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def reload(request: web.Request) -> web.Response:
-    """(token) Reload the zone folder; 200 when nothing was rejected, 422 when something was."""
+    """(operator) Reload the zone folder and the geo database; 200 when nothing was rejected, else 422."""
     server = _server(request)
-    check_token(request, server.token)
-    report = await server.reload("api")
+    authorize(request, server.tokens, Role.OPERATOR)
+    outcome = await server.reload("api")
+    report = outcome.zones
     body = {
         "loaded": [zone.origin.text for zone in report.loaded],
         "rejected": [{"file": error.file, "errors": [str(p) for p in error.problems]} for error in report.rejected],
+        "geodb": outcome.geodb,
+        "settings": outcome.settings,
     }
-    return web.json_response(body, status=422 if report.rejected else 200)
+    return web.json_response(body, status=200 if outcome.ok else 422)
 
 
 def build_app(server: ServerControl) -> web.Application:
@@ -90,13 +109,13 @@ def build_app(server: ServerControl) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SERVER_KEY] = server
     app[REGISTRY_KEY] = build_registry(server)
-    app.router.add_get("/", status_page)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/status", status)
-    app.router.add_get("/status/datacenters", datacenters)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/v1/explain", explain)
-    app.router.add_get("/v1/records/{zone}", records)
+    app.router.add_get("/", _read(status_page))
+    app.router.add_get("/healthz", healthz)  # always open: load balancers and monitoring ask it
+    app.router.add_get("/status", _read(status))
+    app.router.add_get("/status/datacenters", _read(datacenters))
+    app.router.add_get("/metrics", _read(metrics))
+    app.router.add_get("/v1/explain", _read(explain))
+    app.router.add_get("/v1/records/{zone}", _read(records))
     app.router.add_post("/v1/reload", reload)
     HealthRoutes(server).register(app)
     return app

@@ -6,8 +6,10 @@ in the layers (docs/architecture.md) and a test can serve it over any object of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gslb.config.tokens import ApiTokens
 from gslb.dns.stats import DnsCounters
 from gslb.health.monitor import HealthMonitor
 from gslb.steering.engine import SteeringEngine
@@ -17,8 +19,21 @@ from gslb.zones.directory import LoadReport
 from gslb.zones.zoneset import ZoneSet
 
 
+@dataclass
+class ReloadOutcome:
+    """What a reload by signal or `POST /v1/reload` did: the settings, the zones, the geo database."""
+
+    zones: LoadReport
+    geodb: dict[str, Any] = field(default_factory=lambda: {"reloaded": False, "error": None})
+    settings: dict[str, list[str]] = field(default_factory=lambda: {"problems": [], "restart_needed": []})
+
+    @property
+    def ok(self) -> bool:
+        return not self.zones.rejected and self.geodb.get("error") is None and not self.settings["problems"]
+
+
 class ServerControl(Protocol):
-    token: str | None  # the bearer token of the write and prober routes; None refuses them all
+    tokens: ApiTokens  # the bearer token of each role (gslb.api.auth); replaced whole on SIGHUP
     health: HealthMonitor
     steering: SteeringEngine  # the main process's, for /v1/explain
     reload_counts: dict[str, int]  # zone file loads by result ("success", "failure")
@@ -42,6 +57,11 @@ class ServerControl(Protocol):
         """One entry per process answering DNS: index, pid, alive, queries."""
         ...
 
-    async def reload(self, trigger: str) -> LoadReport:
-        """Reload the zone folder; rejected files keep serving their previous version."""
+    def geodb_status(self) -> dict[str, Any] | None:
+        """The geo database in use (path, type, build date), None without one."""
+        ...
+
+    async def reload(self, trigger: str) -> ReloadOutcome:
+        """Reload the zone folder and, if its file changed, the geo database; whatever is rejected
+        keeps serving its previous version."""
         ...

@@ -1,7 +1,7 @@
 """HTTP routes for probers and operators: targets, reports, overrides.
 
-Every route here needs the bearer token. Bodies are validated whole before anything changes,
-so a 401 or a 400 leaves the server exactly as it was.
+Targets and reports need a prober token, overrides an operator token (gslb.api.auth). Bodies are
+validated whole before anything changes, so a 401, 403 or 400 leaves the server exactly as it was.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from gslb.api.auth import check_token
+from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
 from gslb.health.backend import BackendUnavailable
-from gslb.health.overrides import KINDS, Override
+from gslb.health.overrides import EVERY_ZONE, KINDS, Override, OverrideKey
 from gslb.health.reports import ReportError, parse_report
 
 log = logging.getLogger(__name__)
@@ -74,22 +74,23 @@ class HealthRoutes:
     def __init__(self, server: ServerControl) -> None:
         self.server = server
 
-    def authorize(self, request: web.Request, counted: bool = False) -> None:
+    def authorize(self, request: web.Request, role: Role, counted: bool = False) -> None:
         try:
-            check_token(request, self.server.token)
-        except web.HTTPUnauthorized:
+            authorize(request, self.server.tokens, role)
+        except (web.HTTPUnauthorized, web.HTTPForbidden) as exc:
             if counted:
                 self.server.health.count_rejected("unauthorized")
-                _log_rejected("unauthorized", request, "no valid bearer token")
+                _log_rejected("unauthorized", request, "no valid prober token" if exc.status == 401
+                              else "a token of another role")
             raise
 
     async def targets(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.PROBER)
         targets = sorted(self.server.health.index.targets.values(), key=lambda t: (t.address, t.id))
         return web.json_response({"targets": [t.to_json() for t in targets]})
 
     async def reports(self, request: web.Request) -> web.Response:
-        self.authorize(request, counted=True)
+        self.authorize(request, Role.PROBER, counted=True)
         try:
             body = await _json_body(request) if request.can_read_body else None
         except web.HTTPBadRequest:  # not JSON at all: as malformed as a report can be
@@ -108,14 +109,27 @@ class HealthRoutes:
     # -- overrides -----------------------------------------------------------------------
 
     async def list_overrides(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.OPERATOR)
         return web.json_response({"overrides": [o.to_api_json() for o in self.server.health.overrides.active()]})
 
-    def _subject(self, request: web.Request) -> tuple[str, str, str, str | None]:
-        """(zone, kind, name, address) from the path, checked against the zones being served."""
+    @staticmethod
+    def _key(request: web.Request) -> OverrideKey:
+        """(zone, kind, name, address) as the path names them; `/v1/overrides/datacenters/{name}` is a
+        datacenter in every zone (zone "*")."""
         info = request.match_info
-        zone_name, kind, name = info["zone"].rstrip(".").lower(), info["kind"], info["name"]
         address = info.get("address")
+        return (info.get("zone", EVERY_ZONE).rstrip(".").lower(), info.get("kind", "datacenters"), info["name"],
+                _normal_address(address) if address is not None else None)
+
+    def _subject(self, request: web.Request) -> OverrideKey:
+        """(zone, kind, name, address) from the path, checked against the zones being served."""
+        zone_name, kind, name, address = self._key(request)
+        if zone_name == EVERY_ZONE:
+            if kind != "datacenters" or address is not None:
+                raise _not_found("only a datacenter can be overridden in every zone: /v1/overrides/datacenters/{name}")
+            if not any(z.policy is not None and name in z.policy.datacenters for z in self.server.zones):
+                raise _not_found(f"no zone has a datacenter '{name}'")
+            return zone_name, kind, name, None
         if kind not in KINDS:
             raise _not_found(f"kind '{kind}' is not one of {', '.join(KINDS)}")
         if (kind == "members") != (address is not None):
@@ -128,16 +142,12 @@ class HealthRoutes:
             raise _not_found(f"no datacenter '{name}' in {zone_name}")
         if kind in ("pools", "members") and name not in policy.pools:
             raise _not_found(f"no pool '{name}' in {zone_name}")
-        if address is not None:
-            members = {str(m.address): str(m.address) for m in policy.pools[name].members}
-            normal = _normal_address(address)
-            if normal not in members:
-                raise _not_found(f"no member {address} in pool '{name}'")
-            address = normal
+        if address is not None and address not in {str(m.address) for m in policy.pools[name].members}:
+            raise _not_found(f"no member {address} in pool '{name}'")
         return zone_name, kind, name, address
 
     async def put_override(self, request: web.Request) -> web.Response:
-        self.authorize(request)
+        self.authorize(request, Role.OPERATOR)
         body = await _json_body(request)
         zone, kind, name, address = self._subject(request)
         state, expires_in, reason = _override_body(body)
@@ -154,10 +164,15 @@ class HealthRoutes:
         return web.json_response(override.to_api_json())
 
     async def delete_override(self, request: web.Request) -> web.Response:
-        self.authorize(request)
-        zone, kind, name, address = self._subject(request)
+        """Lift an override. One that exists is lifted even when its zone or name is gone (a reload
+        removed it): it would otherwise stay listed, and come back with the name, forever."""
+        self.authorize(request, Role.OPERATOR)
+        key = self._key(request)
+        if self.server.health.overrides.lookup(*key) is None:
+            self._subject(request)  # 404 saying what is wrong with the path, when something is
+            raise _not_found("no such override")
         try:
-            lifted = await self.server.health.lift_override((zone, kind, name, address), _actor(request))
+            lifted = await self.server.health.lift_override(key, _actor(request))
         except BackendUnavailable as exc:
             raise _unavailable(str(exc)) from None
         if not lifted:
@@ -169,7 +184,8 @@ class HealthRoutes:
         router.add_get("/v1/targets", self.targets)
         router.add_post("/v1/reports", self.reports)
         router.add_get("/v1/overrides", self.list_overrides)
-        for path in ("/v1/overrides/{zone}/{kind}/{name}", "/v1/overrides/{zone}/{kind}/{name}/{address}"):
+        for path in ("/v1/overrides/{zone}/{kind}/{name}", "/v1/overrides/{zone}/{kind}/{name}/{address}",
+                     "/v1/overrides/datacenters/{name}"):  # the last: a datacenter in every zone
             router.add_put(path, self.put_override)
             router.add_delete(path, self.delete_override)
 

@@ -157,4 +157,5 @@ def server_status(server: ServerControl) -> dict[str, Any]:
         "probers": probers_status(server.health),
         "monitoring": monitoring_status(server.health),
         "dns_processes": server.dns_processes(),
+        "geodb": server.geodb_status(),
     }

@@ -4,6 +4,9 @@ Asks the running server (its /v1/explain) so the answer reflects live health; wh
 answers, or with --offline, it loads the zones and geo database itself and explains with
 every member's health unknown (each pool then counts as its `initial` state). Dynamic records
 (from the journal in state_dir, when updates are on) are shown with the key that changed them.
+Exit status: 0 for an answer (NOERROR or NXDOMAIN), 1 for REFUSED (the name is in no zone) or
+SERVFAIL, or when the address asked is not a gslb server or refuses us, 2 for a question that
+cannot be asked.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from gslb.commands.server_api import NoServer, NotUsable, base_url, get_json
 from gslb.config.load import load_config
 from gslb.config.model import Config
+from gslb.geo.errors import GeoDatabaseError
+
+REPORT_KEYS = {"question", "client", "rcode", "answer", "steering"}
 
 
 def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser], Any]) -> None:
@@ -32,53 +37,77 @@ def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser]
     parser.add_argument("type", nargs="?", default="A", help="query type (default A)")
     parser.add_argument("--client", required=True, metavar="IP", help="the query's source address")
     parser.add_argument("--ecs", metavar="SUBNET", help="an EDNS Client Subnet, e.g. 175.223.10.0/24")
-    parser.add_argument("--server", metavar="ADDRESS:PORT", help="the server's HTTP API (default: http.listen)")
+    parser.add_argument("--server", metavar="ADDRESS:PORT",
+                        help="the server's HTTP API, or its URL (default: http.listen, https with http.tls)")
     parser.add_argument("--offline", action="store_true", help="do not ask the running server")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """0 for an answer (NOERROR, NXDOMAIN), 1 for REFUSED or SERVFAIL or a server that cannot be
+    used, 2 for a question that cannot be asked."""
     from gslb.engine.explain import ExplainError, format_explain
 
     config = load_config(args.config)
     report, note = None, None
-    server = args.server or (str(config.http.listen) if config.http.listen is not None else None)
-    if not args.offline and server:
-        report, note = _ask_server(server, args)
-    if report is None:
-        try:
+    url = None if args.offline else base_url(config, args.server)
+    try:
+        if url is not None:
+            try:
+                report = _ask_server(config, url, args)
+            except NoServer as exc:
+                note = str(exc)
+        if report is None:
             report = _explain_locally(config, args)
-        except ExplainError as exc:
-            print(f"gslb explain: {exc}", file=sys.stderr)
-            return 2
-        report["health"] = "offline: every member unknown, counted as its pool's initial state"
-        if note:
-            report["health"] += f" ({note})"
+            report["health"] = "offline: every member unknown, counted as its pool's initial state"
+            if note:
+                report["health"] += f" ({note})"
+    except ExplainError as exc:
+        print(f"gslb explain: {exc}", file=sys.stderr)
+        return 2
+    except NotUsable as exc:
+        print(f"gslb explain: {exc}", file=sys.stderr)
+        return 1
+    except GeoDatabaseError as exc:
+        print(f"gslb explain: {exc} (set geodb: none in the config to explain without one)", file=sys.stderr)
+        return 1
     print(json.dumps(report, indent=2) if args.json else format_explain(report))
+    return _exit_status(report)
+
+
+def _exit_status(report: dict[str, Any]) -> int:
+    """Non-zero, with a line saying why, when no answer comes of the question."""
+    name, rcode = report["question"]["name"], report["rcode"]
+    if rcode == "REFUSED":
+        print(f"gslb explain: {name} is in no zone of this server (REFUSED)", file=sys.stderr)
+        return 1
+    if rcode == "SERVFAIL":
+        print(f"gslb explain: {name} gets SERVFAIL", file=sys.stderr)
+        return 1
     return 0
 
 
-def _ask_server(server: str, args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
+def _ask_server(config: Config, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The live report from the server's /v1/explain; raises NoServer, NotUsable or ExplainError."""
+    from gslb.engine.explain import ExplainError
+
     query = {"name": args.name, "type": args.type, "client": args.client}
     if args.ecs:
         query["ecs"] = args.ecs
-    url = f"http://{server}/v1/explain?{urllib.parse.urlencode(query)}"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            report = json.load(response)
-    except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")
-        return None, f"server answered {exc.code}: {body.strip()}"
-    except (OSError, ValueError) as exc:
-        return None, f"no server at {server}: {getattr(exc, 'reason', exc)}"
-    report["health"] = f"live, from the server at {server}"
-    return report, None
+    status, body = get_json(config, url, "/v1/explain", query)
+    if status == 400 and isinstance(body, dict) and isinstance(body.get("error"), str):
+        raise ExplainError(body["error"])
+    if status != 200 or not isinstance(body, dict) or not set(body) >= REPORT_KEYS:
+        raise NotUsable(f"{url} is not a gslb server's HTTP API (HTTP {status} for /v1/explain, "
+                        "not an explain report)")
+    body["health"] = f"live, from the server at {urlsplit(url).netloc}"
+    return body
 
 
 def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     from gslb.engine.explain import explain
-    from gslb.geo.database import GeoDatabase
+    from gslb.geo.database import NONE, GeoDatabase
     from gslb.steering.engine import SteeringEngine
     from gslb.updates.journal import Journal
     from gslb.zones.directory import load_zone_paths, zone_files
@@ -89,7 +118,7 @@ def _explain_locally(config: Config, args: argparse.Namespace) -> dict[str, Any]
     for error in report.rejected:
         for problem in error.problems:
             print(f"warning: {problem}", file=sys.stderr)
-    engine = SteeringEngine(GeoDatabase.open(config.geodb))
+    engine = SteeringEngine(GeoDatabase.open(config.geodb) if config.geodb != NONE else None)
     dynamic = Journal(config.state_dir / "updates").load(set_aside=False) if config.updates is not None else {}
     zones = ZoneSet(merge(zone, dynamic.get(zone.origin.text))[0] for zone in report.loaded)
     return explain(zones, engine, args.name, args.type, args.client, args.ecs)

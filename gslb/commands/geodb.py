@@ -10,7 +10,7 @@ from typing import Any
 
 from gslb.config.load import load_config
 from gslb.geo.builder import COLUMNS, build_database
-from gslb.geo.database import BUNDLED, GeoDatabase
+from gslb.geo.database import BUNDLED, NONE, GeoDatabase
 from gslb.geo.errors import GeoCsvError, GeoDatabaseError
 from gslb.geo.location import GeoLocation
 from gslb.geo.subdivisions import country_name, subdivision_name
@@ -72,8 +72,12 @@ def _lookup(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"gslb geodb lookup: '{args.ip}' is not an IP address", file=sys.stderr)
         return 1
+    spec = _geodb_spec(args)
+    if spec == NONE:
+        print("gslb geodb lookup: the config says geodb: none; name a database with --geodb PATH", file=sys.stderr)
+        return 1
     try:
-        database = GeoDatabase.open(_geodb_spec(args))
+        database = GeoDatabase.open(spec)
     except GeoDatabaseError as err:
         print(f"gslb geodb lookup: {err}", file=sys.stderr)
         return 1

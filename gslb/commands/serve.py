@@ -16,7 +16,10 @@ from typing import Any
 from gslb import __version__
 from gslb.common.logsetup import LEVELS, setup_logging
 from gslb.config.load import load_config, unsafe_api_reason
+from gslb.config.tokens import TokenFileError, read_tokens
+from gslb.geo.errors import GeoDatabaseError
 from gslb.health.reports import parse_report
+from gslb.server.http_listener import CertificateError
 from gslb.server.service import GslbServer, run_server
 from gslb.updates.keys import KeyFileError
 
@@ -32,7 +35,12 @@ def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser]
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    problem = unsafe_api_reason(config)
+    try:
+        tokens = read_tokens(config.http)
+    except TokenFileError as exc:
+        print(f"gslb serve: {exc}", file=sys.stderr)
+        return 2
+    problem = unsafe_api_reason(config, tokens)
     if problem is not None:
         print(f"gslb serve: {problem}", file=sys.stderr)
         return 2
@@ -43,10 +51,16 @@ def run(args: argparse.Namespace) -> int:
         extra={"event": "start", "version": __version__, "config": source},
     )
     try:
-        server = GslbServer(config)
+        server = GslbServer(config, tokens)
     except KeyFileError as exc:
         print(f"gslb serve: {exc}", file=sys.stderr)
         return 2
+    except GeoDatabaseError as exc:
+        logging.getLogger("gslb").error("cannot start: %s (set geodb: none to run without a geo database)", exc)
+        return 1
+    except CertificateError as exc:
+        logging.getLogger("gslb").error("cannot start: %s", exc)
+        return 1
     if config.health.local_prober:
         server.background.append(_embedded_prober(server))
     return run_server(server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 from dataclasses import dataclass
 
@@ -35,3 +36,20 @@ def parse_endpoint(text: str) -> Endpoint:
     if not is_decimal(port) or int(port) > 65535:
         raise ValueError(f"port '{port}' is not a number from 0 to 65535")
     return Endpoint(host, int(port))
+
+
+# What the usual errors of bind() mean for someone starting a server.
+_BIND_REASONS = {
+    errno.EADDRINUSE: "the address is already in use (another server, or another copy of this one?)",
+    errno.EACCES: "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+    errno.EADDRNOTAVAIL: "this machine has no such address",
+}
+
+
+class ListenError(Exception):
+    """An address the config says to listen on cannot be had; the message is one line for the operator."""
+
+    def __init__(self, endpoint: Endpoint, what: str, error: OSError) -> None:
+        reason = _BIND_REASONS.get(error.errno or 0, error.strerror or str(error))
+        super().__init__(f"cannot listen on {endpoint} ({what}): {reason}")
+        self.endpoint = endpoint

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from gslb.common.yamlerrors import plain_yaml_error
+
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$")
 _BOOL = {"true": True, "false": False}
@@ -128,9 +130,7 @@ def load_yaml(text: str) -> Any:
         code = ord(exc.character) if isinstance(exc.character, str) else exc.character
         raise YamlError(line, f"YAML: unprintable character #x{code:04x} is not allowed") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise YamlError(line, f"YAML syntax: {exc.problem or exc.context}") from None
+        raise YamlError(*plain_yaml_error(exc, text)) from None
     except yaml.YAMLError as exc:
         raise YamlError(0, f"YAML: {exc}") from None
     if node is None:

@@ -43,8 +43,10 @@ from gslb.config.model import (
     QueryLogConfig,
     RateLimit,
     TcpConfig,
+    TlsConfig,
     UpdatesConfig,
 )
+from gslb.config.tokens import ApiTokens
 from gslb.config.updates import key_files, update_policy
 
 
@@ -83,7 +85,7 @@ def _quorum(value: Any) -> float | str:
 
 def _geodb(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ValueError(f"'{value}' is not 'bundled' or a path to an .mmdb file")
+        raise ValueError(f"'{value}' is not 'bundled', 'none' or a path to an .mmdb file")
     return value
 
 
@@ -142,7 +144,14 @@ SCHEMA = Section(Config, {
     }),
     "http": Section(HttpConfig, {
         "listen": Setting(_optional_endpoint),
+        "tls": Section(TlsConfig, {
+            "cert": Setting(path_text, path=True),
+            "key": Setting(path_text, path=True),
+        }, optional=True),
         "token_file": Setting(path_text, path=True),
+        "prober_token_file": Setting(path_text, path=True),
+        "operator_token_file": Setting(path_text, path=True),
+        "read_token_file": Setting(path_text, path=True),
     }),
     "zones": Setting(path_text, path=True),
     "state_dir": Setting(path_text, path=True),
@@ -185,7 +194,7 @@ def load_config(explicit: str | None = None) -> Config:
     doc, problems = read_document(path, ConfigError, "the config")
     reader = SettingsReader(path, problems)
     config: Config = reader.read(doc, SCHEMA)
-    if config.geodb != "bundled":
+    if config.geodb not in ("bundled", "none"):
         config = replace(config, geodb=str(reader.resolve(config.geodb)))
     if config.updates is not None:  # a list of paths: each taken from the file's folder
         config = replace(config, updates=replace(
@@ -198,6 +207,7 @@ def load_config(explicit: str | None = None) -> Config:
 def _check_across_keys(config: Config, doc: YMap, problems: Problems) -> None:
     """Checks that look at more than one key or at other files (each reported at the key that has to change)."""
     _check_cookie_secret(config, doc, problems)
+    _check_tls(config, doc, problems)
     health = doc.get("health")
     if not isinstance(health, YMap) or config.health.redis_password_file is None:
         return
@@ -223,14 +233,25 @@ def _check_cookie_secret(config: Config, doc: YMap, problems: Problems) -> None:
         problems.add(line, "dns.cookies.secret_file", str(exc))
 
 
-def unsafe_api_reason(config: Config) -> str | None:
+def _check_tls(config: Config, doc: YMap, problems: Problems) -> None:
+    """`http.tls` needs both its files."""
+    http = doc.get("http")
+    tls = config.http.tls
+    if tls is None or not isinstance(http, YMap):
+        return
+    for key in ("cert", "key"):
+        if getattr(tls, key) is None:
+            problems.add(http.line_of("tls"), f"http.tls.{key}", "required: tls needs both cert and key")
+
+
+def unsafe_api_reason(config: Config, tokens: ApiTokens) -> str | None:
     """Why the HTTP API must not start as configured, or None.
 
     Without a token the write routes refuse everything, which is safe, but an API open to the
     network with no token is almost always a forgotten token file; starting anyway would hide it.
     """
     listen = config.http.listen
-    if listen is None or ipaddress.ip_address(listen.host).is_loopback or config.token():
+    if listen is None or ipaddress.ip_address(listen.host).is_loopback or tokens:
         return None
     return (
         f"refusing to serve the HTTP API on {listen} without a token: set http.token_file or GSLB_TOKEN "

@@ -16,6 +16,13 @@ DEFAULT_DNS_LISTEN = (Endpoint("127.0.0.1", 5300),)
 DEFAULT_HTTP_LISTEN = Endpoint("127.0.0.1", 8053)
 
 
+def default_state_dir() -> Path:
+    """`$STATE_DIRECTORY` when the service manager made one (systemd's StateDirectory=, /var/lib/gslb
+    under the shipped unit: writable under ProtectSystem=strict), else `state` in the current folder."""
+    given = os.environ.get("STATE_DIRECTORY", "")
+    return Path(given.split(":")[0]) if given else Path("state")
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """Response rate limiting per client network (see gslb.dns.ratelimit); off unless configured."""
@@ -53,9 +60,22 @@ class DnsConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """HTTPS on the API listener: a PEM certificate chain and its private key, re-read on SIGHUP."""
+
+    cert: Path | None = None  # both are required when `tls` is given (checked by the reader)
+    key: Path | None = None
+
+
+@dataclass(frozen=True)
 class HttpConfig:
     listen: Endpoint | None = DEFAULT_HTTP_LISTEN  # None: no HTTP API
+    tls: TlsConfig | None = None  # None: plain HTTP
+    # Bearer tokens by role (see gslb.config.tokens); token_file is the one token for everything.
     token_file: Path | None = None
+    prober_token_file: Path | None = None
+    operator_token_file: Path | None = None
+    read_token_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -112,20 +132,8 @@ class Config:
     dns: DnsConfig = field(default_factory=DnsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     zones: Path = Path("zones")
-    state_dir: Path = Path("state")
-    geodb: str = "bundled"  # or the path of a .mmdb file
+    state_dir: Path = field(default_factory=default_state_dir)
+    geodb: str = "bundled"  # or the path of a .mmdb file, or "none"
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
     updates: UpdatesConfig | None = None  # None: an UPDATE gets NOTIMP, as before
-
-    def token(self) -> str | None:
-        """The bearer token: GSLB_TOKEN wins over token_file."""
-        env = os.environ.get("GSLB_TOKEN")
-        if env:
-            return env.strip()
-        if self.http.token_file is not None:
-            try:
-                return self.http.token_file.read_text().strip() or None
-            except OSError:
-                return None
-        return None

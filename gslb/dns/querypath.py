@@ -1,8 +1,8 @@
-"""The query path, built from the config in one place: geo database, steering, engine, handler.
+"""The query path, built from the config in one place: steering, engine, handler, sockets.
 
 The main process and every DNS worker process call `build_query_path`, so they answer with the
 same parts wired the same way; only the listening sockets (SO_REUSEPORT for workers) and where
-zones and health come from differ.
+zones, health and the geo database come from differ.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gslb.dns.stats import DnsCounters, RateLimitStats
 from gslb.dns.udp import UpdateHandle
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
-from gslb.geo.database import open_geodb
+from gslb.geo.database import GeoDatabase
 from gslb.health.view import HealthView
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.zoneset import ZoneSet
@@ -48,6 +48,12 @@ class QueryPath:
         self.state.zones = zones
         self.handler.zones_changed()
 
+    def geo_changed(self, geo: GeoDatabase | None) -> None:
+        """A new geo database: locate clients with it from the next query on. Decisions and scopes
+        cached from the old one are dropped, and the new decision epoch makes the compiled path
+        decide each client subnet again."""
+        self.steering.geo_changed(geo)
+
     def health_changed(self, view: HealthView) -> None:
         """A new health view: steer by it on the next query (ready answers made under the old
         one are recomputed as they are next asked for)."""
@@ -60,15 +66,16 @@ class QueryPath:
                            self.dns.limits.counters, self.dns.udp_counters)
 
 
-def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None, reuse_port: bool = False,
-                     update: UpdateHandle | None = None) -> QueryPath:
-    """The query path of one process; `listen` overrides dns.listen (workers get the bound ports).
+def build_query_path(config: Config, geo: GeoDatabase | None, listen: tuple[Endpoint, ...] | None = None,
+                     reuse_port: bool = False, update: UpdateHandle | None = None) -> QueryPath:
+    """The query path of one process over `geo` (opened by the caller); `listen` overrides
+    dns.listen (workers get the bound ports).
 
     `update` answers UPDATE messages (dynamic updates on): the update service in the main
     process, a forwarder to it in a worker.
     """
     state = ServingState()
-    steering = SteeringEngine(open_geodb(config.geodb))
+    steering = SteeringEngine(geo)
     responder = Responder(Resolver(steering), config.dns.nsid)
     handler = QueryHandler(state, responder, config.dns, steering, ServerCookies.from_config(config))
     handler.query_log = open_query_log(config.log.queries, config.log.format)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from gslb.common.endpoint import Endpoint
+from gslb.common.endpoint import Endpoint, ListenError
 
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024
 PORT_ATTEMPTS = 20
@@ -37,17 +37,21 @@ def _socket(endpoint: Endpoint, kind: int, port: int, reuse_port: bool) -> socke
 
 
 def bind_pair(endpoint: Endpoint, reuse_port: bool = False) -> tuple[socket.socket, socket.socket]:
-    """A bound UDP socket and a bound (not yet listening) TCP socket on the same port."""
+    """A bound UDP socket and a bound (not yet listening) TCP socket on the same port; ListenError
+    says which one could not be had, and why."""
     attempts = PORT_ATTEMPTS if endpoint.port == 0 else 1
     for attempt in range(attempts):
-        udp = _socket(endpoint, socket.SOCK_DGRAM, endpoint.port, reuse_port)
+        try:
+            udp = _socket(endpoint, socket.SOCK_DGRAM, endpoint.port, reuse_port)
+        except OSError as exc:
+            raise ListenError(endpoint, "DNS over UDP", exc) from None
         port = udp.getsockname()[1]
         try:
             tcp = _socket(endpoint, socket.SOCK_STREAM, port, reuse_port)
-        except OSError:
+        except OSError as exc:
             udp.close()
             if attempt == attempts - 1:
-                raise
+                raise ListenError(Endpoint(endpoint.host, port), "DNS over TCP", exc) from None
             continue
         return udp, tcp
-    raise OSError(f"no free port for {endpoint}")
+    raise AssertionError("unreachable: the last attempt returns or raises")

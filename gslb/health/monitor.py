@@ -4,9 +4,10 @@ Per target the monitor keeps the latest verdict of each prober, stamped with the
 server received it. A target is up when its fresh verdicts (younger than `stale_after`) meet the
 quorum. When every verdict on it is stale it keeps the state its last verdicts gave, marked
 stale (`health.staleness`), and it is unknown only when it has no verdict at all. Overrides win
-over verdicts: a member override over a pool override over a datacenter override. Every change
-(a report, an override, a reload, and a tick each second for staleness and expiry) rebuilds a
-complete `HealthView` off to the side and hands it to `publish`, which swaps it in with one
+over verdicts: a member override over a pool override over a datacenter override in the zone
+over a datacenter override in every zone. Every change (a report, an override, a reload, and a
+tick each second for staleness and expiry) rebuilds a complete `HealthView` off to the side and
+hands it to `publish`, which swaps it in with one
 assignment.
 
 A backend (`health.backend`) shares verdicts and overrides with other servers: what this server
@@ -29,7 +30,7 @@ from typing import Any
 from gslb.common.tasks import cancel_and_wait
 from gslb.config.model import HealthConfig
 from gslb.health.backend import HealthBackend
-from gslb.health.overrides import Override, OverrideBook, OverrideKey
+from gslb.health.overrides import EVERY_ZONE, Override, OverrideBook, OverrideKey
 from gslb.health.records import ProberInfo, Verdict
 from gslb.health.reports import Report
 from gslb.health.staleness import Blindness, last_word
@@ -206,7 +207,9 @@ class HealthMonitor:
         if pool_override is not None:
             return pool_override
         datacenter = self.index.datacenter_of.get((zone_text, pool_name))
-        return book.lookup(zone, "datacenters", datacenter) if datacenter else None
+        if not datacenter:
+            return None
+        return book.lookup(zone, "datacenters", datacenter) or book.lookup(EVERY_ZONE, "datacenters", datacenter)
 
     def member_state(self, key: MemberKey, now: float) -> State:
         override = self.override_for(key)

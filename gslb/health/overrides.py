@@ -23,6 +23,7 @@ from gslb.common.times import iso
 log = logging.getLogger(__name__)
 
 KINDS = ("datacenters", "pools", "members")
+EVERY_ZONE = "*"  # the zone of a datacenter override that applies in every zone with that datacenter
 AUDIT_LIMIT = 10_000  # oldest entries are dropped beyond this
 
 OverrideKey = tuple[str, str, str, str | None]  # (zone without dot, kind, name, address)

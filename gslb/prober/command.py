@@ -33,7 +33,7 @@ def register(subparsers: Any, add_config_arg: Callable[[argparse.ArgumentParser]
         help="run a remote prober: fetch targets from servers, probe them, report verdicts",
         description=(
             "Run a remote prober. -c/--config (or $GSLB_CONFIG) names its prober.yaml: name, "
-            "datacenter or location, servers, token_file, refresh, concurrency. $GSLB_TOKEN overrides "
+            "datacenter or location, servers, token_file, ca_file, refresh, concurrency. $GSLB_TOKEN overrides "
             "the token file. Runs until SIGINT or SIGTERM; exit 2 on a bad config."
         ),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +32,8 @@ from gslb.common.settings import (
 )
 from gslb.common.yamldoc import YList, YMap
 
-__all__ = ["MAX_CONCURRENCY", "SETTINGS", "TOKEN_ENV", "ProberConfig", "ProberConfigError", "load_prober_config"]
+__all__ = ["MAX_CONCURRENCY", "SETTINGS", "TOKEN_ENV", "ProberConfig", "ProberConfigError", "load_prober_config",
+           "tls_context"]
 
 TOKEN_ENV = "GSLB_TOKEN"
 MAX_CONCURRENCY = 10_000
@@ -60,6 +62,7 @@ class ProberConfig:
     refresh: float = 30.0
     concurrency: int = 100
     token_file: str | None = None
+    ca_file: Path | None = None  # CA certificates to verify https:// servers by; None: the system's
 
 
 def _name(value: Any) -> str:
@@ -88,6 +91,7 @@ SETTINGS = Section(ProberConfig, {
     "location": Setting(coordinates),
     "servers": Setting(_server_list),
     "token_file": Setting(path_text),
+    "ca_file": Setting(path_text, path=True),
     "refresh": Setting(duration),
     "concurrency": Setting(whole(1, MAX_CONCURRENCY)),
 })
@@ -110,8 +114,27 @@ def load_prober_config(path: str | os.PathLike[str], env: Mapping[str, str] | No
     servers = doc.get("servers")
     checked = _checked_servers(servers, problems) if config.servers and isinstance(servers, YList) else ()
     token = _token(config, doc, reader, os.environ if env is None else env)
+    if config.ca_file is not None:
+        _check_ca_file(config.ca_file, doc.line_of("ca_file"), problems)
     problems.raise_if_any(ProberConfigError)
     return replace(config, servers=checked, token=token)
+
+
+def tls_context(config: ProberConfig) -> ssl.SSLContext:
+    """How https:// servers are verified: by the CAs of `ca_file`, else by the system's (host names checked)."""
+    if config.ca_file is not None:
+        return ssl.create_default_context(cafile=str(config.ca_file))
+    return ssl.create_default_context()
+
+
+def _check_ca_file(path: Path, line: int, problems: Problems) -> None:
+    """The CA file must read as PEM certificates now, not at the first fetch."""
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError as exc:  # an OSError too: first
+        problems.add(line, "ca_file", f"{path} holds no PEM certificate ({exc.reason or exc})")
+    except OSError as exc:
+        problems.add(line, "ca_file", f"{path}: {exc.strerror or exc}")
 
 
 def _server_url(item: Any) -> str:

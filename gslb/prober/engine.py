@@ -24,7 +24,7 @@ import aiohttp
 from gslb.checks.spec import CheckSpec
 from gslb.checks.target import ProbeKey, Target
 from gslb.common.backoff import Backoff
-from gslb.prober.config import ProberConfig
+from gslb.prober.config import ProberConfig, tls_context
 from gslb.prober.probes import ProbeResult, make_probe_session, run_probe
 from gslb.prober.reporting import LinkState, ReportPusher, ServerLinkStats, result_entry
 from gslb.prober.risefall import RiseFall
@@ -115,8 +115,9 @@ class Prober:
     def from_config(cls, config: ProberConfig, **options: Any) -> Prober:
         """A standalone prober: every server in the config is an HTTP link named by its URL."""
         links = []
+        tls = tls_context(config)
         for url in config.servers:
-            client = HttpServerClient(url, config.token)
+            client = HttpServerClient(url, config.token, tls=tls)
             links.append(ServerLink(url, client, client))
         return cls(
             config.name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -100,10 +101,13 @@ class HttpServerClient:
     a server newer than this prober may list checks it does not understand yet.
     """
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0,
+                 tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: how an https:// server is verified (default: the system's CAs, host name checked)."""
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._timeout = timeout
+        self._tls = tls
         self._session: aiohttp.ClientSession | None = None
         self.rejected_targets = 0
         self._last_rejects: tuple[str, ...] = ()
@@ -111,6 +115,7 @@ class HttpServerClient:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._tls if self._tls is not None else True),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 headers={"Authorization": f"Bearer {self._token}", "User-Agent": "gslb-prober"},
                 trust_env=False,

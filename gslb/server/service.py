@@ -2,7 +2,8 @@
 
 Reloads (SIGHUP, `POST /v1/reload`, the zone folder watcher) read and validate the files in a
 worker thread, build a complete new `ZoneSet` off to the side and swap it in on the loop with
-one assignment, so queries never wait for a reload and never see half of one.
+one assignment, so queries never wait for a reload and never see half of one. The geo database
+is kept the same way by `GeoKeeper` (its own watcher, and SIGHUP and `POST /v1/reload`).
 
 This is the composition root of the server: the query path comes from `build_query_path` (the
 same function every DNS worker process calls), the health backend is chosen here and handed to
@@ -23,19 +24,24 @@ import signal
 import time
 from typing import Any, Protocol
 
-from aiohttp import web
-
 from gslb.api.app import build_app
-from gslb.common.endpoint import Endpoint
+from gslb.api.control import ReloadOutcome
+from gslb.common.endpoint import ListenError
 from gslb.common.problems import Problem
 from gslb.config.model import Config, HealthConfig, UpdatesConfig
+from gslb.config.tokens import ApiTokens
 from gslb.dns.querypath import build_query_path
 from gslb.dns.stats import DnsCounters
 from gslb.dns.workers import WorkerPool, worker_count
+from gslb.geo.database import GeoDatabase
 from gslb.health.backend import HealthBackend, LocalBackend
 from gslb.health.monitor import HealthMonitor
 from gslb.health.view import HealthView
+from gslb.server.geo_keeper import GeoKeeper
+from gslb.server.http_listener import HttpListener
+from gslb.server.reload_log import log_reload
 from gslb.server.sdnotify import Notifier
+from gslb.server.settings_reload import reload_settings
 from gslb.updates.service import UpdateService
 from gslb.zones.attempts import AttemptBook
 from gslb.zones.directory import LoadReport, reload_zones
@@ -80,35 +86,37 @@ def open_updates(config: UpdatesConfig, full: Config, serials: SerialBook) -> Up
 
 
 class GslbServer:
-    def __init__(self, config: Config) -> None:
-        """Raises KeyFileError when dynamic updates are on and their keys cannot be used."""
+    def __init__(self, config: Config, tokens: ApiTokens) -> None:
+        """Raises GeoDatabaseError or CertificateError when the geo database or the TLS files cannot
+        be used, and KeyFileError when dynamic updates are on and their keys cannot be."""
         self.config = config
+        self.tokens = tokens
         self.serials = SerialBook(config.state_dir / "serials.json")
         self.dns_process_count = worker_count(config.dns)
         self.updates = open_updates(config.updates, config, self.serials) if config.updates is not None else None
         self.file_zones = ZoneSet()  # as loaded from the files; served with the dynamic records merged in
-        self.path = build_query_path(config, reuse_port=self.dns_process_count > 1,
+        self.geo = GeoKeeper(config.geodb, config.state_dir, self._geo_changed)
+        self.path = build_query_path(config, self.geo.open_at_start(), reuse_port=self.dns_process_count > 1,
                                      update=self.updates.handle if self.updates is not None else None)
         if self.updates is not None:
             self.updates.publish = self._publish_records
         self.steering = self.path.steering
         self.workers: WorkerPool | None = None
         # Health: verdicts and overrides become a HealthView that steering swaps in whole.
-        self.token = config.token()
         self.health = HealthMonitor(config.health, config.state_dir, self._health_changed,
                                     backend=open_backend(config.health))
         self.background: list[BackgroundService] = []
         self.reload_counts: dict[str, int] = {"success": 0, "failure": 0}
         self.reload_attempts = AttemptBook()  # per zone file, its last reload attempt (for /status)
-        self.http_runner: web.AppRunner | None = None
-        self.http_bound: Endpoint | None = None
+        listen = config.http.listen
+        self.http = HttpListener(build_app(self), listen, config.http.tls) if listen is not None else None
         self._stop = asyncio.Event()
         # Reloads: one at a time; systemd hears about them; the zone folder is watched.
         self._reload_lock = asyncio.Lock()
-        self._reload_tasks: set[asyncio.Task[LoadReport]] = set()
+        self._reload_tasks: set[asyncio.Task[ReloadOutcome]] = set()
         self.notifier = Notifier()
         self.ready = False
-        self.watcher = ZoneWatcher(config.zones, lambda: self.reload("watch"))
+        self.watcher = ZoneWatcher(config.zones, lambda: self.reload_zones("watch"))
 
     # -- what the HTTP API reads (gslb.api.control.ServerControl) ------------------------------
 
@@ -130,9 +138,29 @@ class GslbServer:
         return [{"index": 0, "pid": os.getpid(), "alive": True, "queries": self.path.handler.stats.total()},
                 *(self.workers.status() if self.workers is not None else [])]
 
-    # -- zones ---------------------------------------------------------------------------
+    def geodb_status(self) -> dict[str, Any] | None:
+        return self.geo.status()
 
-    async def reload(self, trigger: str = "api") -> LoadReport:
+    # -- reloads -------------------------------------------------------------------------
+
+    async def reload(self, trigger: str = "api") -> ReloadOutcome:
+        """What SIGHUP and `POST /v1/reload` do: the settings a reload can apply (tokens, TLS files),
+        the zone folder, then the geo database if its file changed. Whatever is rejected is logged
+        and keeps serving its previous version."""
+        settings = await reload_settings(self.config, self.http, trigger)
+        if settings.tokens is not None:
+            self.tokens = settings.tokens
+        report = await self.reload_zones(trigger)
+        geodb = await self.geo.reload(trigger)
+        return ReloadOutcome(report, geodb, settings.to_json())
+
+    def _geo_changed(self, geo: GeoDatabase | None) -> None:
+        """A new geo database: every process locates clients with it from its next query on."""
+        self.path.geo_changed(geo)
+        if self.workers is not None:
+            self.workers.send_geo(geo)
+
+    async def reload_zones(self, trigger: str = "api") -> LoadReport:
         """Load the zone folder again; rejected files keep their serving version.
 
         `trigger` (signal, watch, api, start) is logged. The files are read and validated in
@@ -159,7 +187,7 @@ class GslbServer:
             self.reload_counts["success"] += len(report.loaded)
             self.reload_counts["failure"] += len(report.rejected)
             self.watcher.loaded(seen)
-            summary = _log_reload(trigger, report, previous, zones)
+            summary = log_reload(trigger, report, previous, zones)
             if self.ready:
                 self.notifier.ready(f"serving {len(zones)} zone(s); last reload: {summary}")
             return report
@@ -194,22 +222,22 @@ class GslbServer:
         error = ZoneFileError(str(location), [Problem(str(location), 0, "", problem)])
         return previous, LoadReport(kept=list(previous), rejected=[error]), seen
 
-    def request_reload(self, trigger: str) -> asyncio.Task[LoadReport]:
+    def request_reload(self, trigger: str) -> asyncio.Task[ReloadOutcome]:
         """Schedule a reload from synchronous code (the SIGHUP handler)."""
         task = asyncio.get_running_loop().create_task(self.reload(trigger), name=f"reload-{trigger}")
         self._reload_tasks.add(task)
         task.add_done_callback(self._reload_done)
         return task
 
-    def _reload_done(self, task: asyncio.Task[LoadReport]) -> None:
+    def _reload_done(self, task: asyncio.Task[ReloadOutcome]) -> None:
         self._reload_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("zone reload failed", exc_info=task.exception())
+            log.error("reload failed", exc_info=task.exception())
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.reload("start")
+        await self.reload_zones("start")
         await self.health.start()  # a shared backend's state is loaded before the first answer
         if self.updates is not None and self.updates.shared is not None:
             await self.updates.shared.start()  # the shared dynamic records too
@@ -219,25 +247,17 @@ class GslbServer:
         if self.dns_process_count > 1:
             self.workers = WorkerPool(self.config, self.dns_process_count - 1, bound,
                                       update=self.updates.handle if self.updates is not None else None)
-            await self.workers.start(self.zones, self.health.view)
-        if self.config.http.listen is not None:
-            self.http_runner = web.AppRunner(build_app(self), access_log=None)
-            await self.http_runner.setup()
-            site = web.TCPSite(self.http_runner, self.config.http.listen.host, self.config.http.listen.port)
-            await site.start()
-            sockets = site._server.sockets if site._server else []
-            port = sockets[0].getsockname()[1] if sockets else self.config.http.listen.port
-            self.http_bound = Endpoint(self.config.http.listen.host, port)
-        log.info(
-            "ready: dns %s (udp+tcp), http %s",
-            " ".join(str(e) for e in bound),
-            self.http_bound or "off",
-            extra={"event": "ready", "dns": [str(e) for e in bound], "http": str(self.http_bound or "off"),
-                   "zones": len(self.zones)},
-        )
+            await self.workers.start(self.zones, self.health.view, self.geo.database)
+        http = "off"
+        if self.http is not None:
+            bound_http = await self.http.start()
+            http = f"{bound_http} (TLS)" if self.http.scheme == "https" else str(bound_http)
+        log.info("ready: dns %s (udp+tcp), http %s", " ".join(str(e) for e in bound), http,
+                 extra={"event": "ready", "dns": [str(e) for e in bound], "http": http, "zones": len(self.zones)})
         self.ready = True
         self.notifier.ready(f"serving {len(self.zones)} zone(s)")
         self.watcher.start()
+        self.geo.start()
         for service in self.background:
             await service.start()
 
@@ -246,7 +266,11 @@ class GslbServer:
         loop.add_signal_handler(signal.SIGHUP, self.request_reload, "signal")
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
-        await self.start()
+        try:
+            await self.start()
+        except ListenError:
+            await self.stop()  # whatever did start (sockets, tasks) stops cleanly
+            raise
         await self._stop.wait()
         log.info("stopping", extra={"event": "stop"})
         await self.stop()
@@ -263,53 +287,23 @@ class GslbServer:
         await self.path.dns.close()
         if self.workers is not None:
             await self.workers.stop()
-        if self.http_runner is not None:
-            await self.http_runner.cleanup()
-
-
-def _log_reload(trigger: str, report: LoadReport, previous: ZoneSet, zones: ZoneSet) -> str:
-    """One line per zone loaded, rejected, kept or gone, and a summary (returned for sd_notify)."""
-    serving = len(zones)
-    for zone in report.loaded:
-        log.info("zone %s loaded from %s (serial %d)", zone.origin.text, zone.file, zone.serial, extra={
-            "event": "zone_loaded", "zone": zone.origin.text, "file": zone.file, "serial": zone.serial})
-    for error in report.rejected:
-        for problem in error.problems:
-            log.error("zone file rejected: %s", problem, extra={
-                "event": "zone_rejected", "file": problem.file, "line": problem.line,
-                "field": problem.field, "problem": problem.message})
-    for zone in report.kept:
-        log.warning("zone %s keeps serving its previous version (serial %d)", zone.origin.text, zone.serial,
-                    extra={"event": "zone_kept", "zone": zone.origin.text, "serial": zone.serial})
-    _log_gone(report, previous, zones)
-    summary = (f"{len(report.loaded)} loaded, {len(report.rejected)} rejected, {len(report.kept)} kept;"
-               f" serving {serving} zone(s)")
-    log.info("reload done (%s): %s", trigger, summary, extra={
-        "event": "reload", "trigger": trigger, "loaded": len(report.loaded),
-        "rejected": len(report.rejected), "kept": len(report.kept), "zones": serving})
-    return summary
-
-
-def _log_gone(report: LoadReport, previous: ZoneSet, zones: ZoneSet) -> None:
-    """A zone that stops being served is worth a WARNING with its name: its names now get REFUSED."""
-    read = {zone.file: zone for zone in report.loaded}
-    for old in previous:
-        if zones.get(old.origin) is not None:
-            continue
-        now = read.get(old.file)
-        why = f"its file {old.file} now holds {now.origin.text}" if now else f"its file {old.file} was removed"
-        log.warning("zone %s is no longer served: %s", old.origin.text, why, extra={
-            "event": "zone_gone", "zone": old.origin.text, "file": old.file})
+        await self.geo.stop()
+        if self.http is not None:
+            await self.http.stop()
 
 
 def run_server(server: GslbServer) -> int:
-    """Run until SIGINT or SIGTERM, on uvloop where it is installed."""
+    """Run until SIGINT or SIGTERM, on uvloop where it is installed; 1 when an address cannot be had."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
         uvloop = None
-    if uvloop is not None:
-        uvloop.run(server.run())
-    else:
-        asyncio.run(server.run())
+    try:
+        if uvloop is not None:
+            uvloop.run(server.run())
+        else:
+            asyncio.run(server.run())
+    except ListenError as exc:
+        log.error("%s", exc, extra={"event": "listen_failed", "address": str(exc.endpoint)})
+        return 1
     return 0

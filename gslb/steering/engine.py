@@ -2,9 +2,9 @@
 
 Per query: look the client up in the geo database (only when the service tree uses location),
 let a `Selector` choose pools and addresses under the current health view, and, when the query
-carries ECS, attach the scope of the decision. Scopes are cached per (zone, service, client
-address) and the cache is dropped on reload; health changes do not touch it because the
-decision is taken before health.
+carries ECS, attach the scope of the decision. Scopes and location decisions are cached per
+(zone, service, client network) and dropped when the zones or the geo database change; health
+changes do not touch them because the decision is taken before health.
 """
 
 from __future__ import annotations
@@ -57,15 +57,23 @@ class SteeringEngine:
         self._scopes: dict[tuple[str, str, IPAddress | IPNetwork], int] = {}
         self._decisions: dict[tuple[str, str, GeoLocation | None], tuple] = {}  # see client_decision
         # Bumped whenever a client's decision may have changed without the health view changing:
-        # new policies (a reload) or probers standing elsewhere (latency). Whoever caches
+        # new policies (a reload), a new geo database or probers standing elsewhere (latency). Whoever caches
         # decisions (the compiled path) compares it.
         self.decision_epoch = 0
 
     def zones_changed(self) -> None:
-        """Drop cached scopes: they were computed from the previous policies."""
+        """Drop cached scopes and decisions (they were computed from the previous policies or data)."""
         self._scopes.clear()
         self._decisions.clear()
         self.decision_epoch += 1
+
+    def geo_changed(self, geo: GeoDatabase | None) -> None:
+        """Steer by another geo database from the next query on; whatever was learnt from the old one goes.
+
+        Locations, database networks and so scopes and decisions may all differ in the new data.
+        """
+        self.geo = geo
+        self.zones_changed()
 
     def set_health(self, view: HealthView) -> None:
         """Swap in a new health view (one assignment: a query sees the old view or the new one).

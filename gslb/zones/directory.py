@@ -2,7 +2,8 @@
 
 The result of a load is a report (what loaded, what was rejected and why) plus the new
 `ZoneSet`: zones that loaded replace their old versions, rejected files keep serving their
-old version, files that disappeared stop being served.
+old version, files that disappeared stop being served. A folder's shared definitions
+(`_shared.yaml`, gslb.zones.shared) are read once per load and given to each of its zones.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from gslb.common.problems import Problem
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.loader import ZONE_SUFFIXES, SerialSource, content_serial, load_zone_file
 from gslb.zones.model import Zone
+from gslb.zones.policy_model import SharedDefinitions
+from gslb.zones.shared import SHARED_FILE, load_shared
 from gslb.zones.zoneset import ZoneSet
 
 
@@ -22,6 +25,7 @@ class LoadReport:
     loaded: list[Zone] = field(default_factory=list)
     kept: list[Zone] = field(default_factory=list)  # old versions still serving for rejected files
     rejected: list[ZoneFileError] = field(default_factory=list)
+    shared: list[SharedDefinitions] = field(default_factory=list)  # shared files that loaded
 
     @property
     def ok(self) -> bool:
@@ -29,7 +33,8 @@ class LoadReport:
 
 
 def zone_files(location: Path) -> list[Path]:
-    """The zone files in a folder (hidden and editor backup files skipped), or the file itself."""
+    """The zone files in a folder (hidden and editor backup files, and the shared file, skipped),
+    or the file itself."""
     if location.is_file():
         return [location]
     if not location.is_dir():
@@ -37,16 +42,66 @@ def zone_files(location: Path) -> list[Path]:
     return sorted(
         path for path in location.iterdir()
         if path.is_file() and path.name.endswith(ZONE_SUFFIXES) and not path.name.startswith(".")
+        and path.name != SHARED_FILE
     )
 
 
+class _SharedByFolder:
+    """Each folder's shared definitions, read once per load; a broken shared file is reported once."""
+
+    def __init__(self, report: LoadReport) -> None:
+        self.report = report
+        self.found: dict[Path, SharedDefinitions | ZoneFileError | None] = {}
+
+    def get(self, folder: Path) -> SharedDefinitions | ZoneFileError | None:
+        if folder not in self.found:
+            try:
+                shared = self.found[folder] = load_shared(folder)
+            except ZoneFileError as exc:
+                self.found[folder] = exc
+                self.report.rejected.append(exc)
+            else:
+                if shared is not None:
+                    self.report.shared.append(shared)
+        return self.found[folder]
+
+
+def _waiting_for_shared(path: Path, broken: ZoneFileError) -> ZoneFileError | None:
+    """A steered zone is not loaded while its folder's shared file is rejected (it may use what is broken)."""
+    try:
+        zone = load_zone_file(path)  # without the shared definitions: only to see whether it steers
+    except ZoneFileError:
+        zone = None
+    steers = zone is None or zone.policy is not None
+    if not steers:
+        return None
+    message = f"not loaded while {broken.file} is rejected (fix its problems first)"
+    return ZoneFileError(str(path), [Problem(str(path), 0, "", message)])
+
+
 def load_zone_paths(paths: list[Path], serial_source: SerialSource = content_serial) -> LoadReport:
-    """Load each file on its own; two files for the same zone reject the second."""
+    """Load each file on its own, with its folder's shared definitions; two files for the same zone
+    reject the second. A shared file named explicitly is checked on its own."""
     report = LoadReport()
     by_origin: dict[bytes, Zone] = {}
+    shared_of = _SharedByFolder(report)
     for path in paths:
+        if path.name == SHARED_FILE:
+            shared_of.get(path.parent)
+            continue
+        if path.name.lower().startswith("_shared."):  # _shared.yml: meant as the shared file, surely
+            problem = Problem(str(path), 0, "", f"the shared definitions are read from {SHARED_FILE} only: rename it")
+            report.rejected.append(ZoneFileError(str(path), [problem]))
+            continue
+        shared = shared_of.get(path.parent)
+        if isinstance(shared, ZoneFileError):
+            waiting = _waiting_for_shared(path, shared)
+            if waiting is not None:
+                report.rejected.append(waiting)
+                continue
+            shared = None
         try:
-            zone = load_zone_file(path, serial_source)
+            zone = load_zone_file(path, serial_source, shared)
         except ZoneFileError as exc:
             report.rejected.append(exc)
             continue

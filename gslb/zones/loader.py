@@ -22,6 +22,8 @@ from gslb.wire.records import RRset
 from gslb.zones import policy as policy_mod
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.model import Node, Zone
+from gslb.zones.name_warnings import relative_name_warnings
+from gslb.zones.policy_model import SharedDefinitions
 from gslb.zones.policy_references import check_references
 from gslb.zones.rdata import RdataError, parse_domain, soa_rdata
 from gslb.zones.record_rules import check_record_rules
@@ -51,8 +53,10 @@ def zone_name_from_path(path: Path) -> str:
     return name
 
 
-def load_zone_file(path: Path, serial_source: SerialSource = content_serial) -> Zone:
-    """Load and validate a zone file; raises ZoneFileError listing every problem."""
+def load_zone_file(path: Path, serial_source: SerialSource = content_serial,
+                   shared: SharedDefinitions | None = None) -> Zone:
+    """Load and validate a zone file (with its folder's `shared` definitions); raises ZoneFileError
+    listing every problem."""
     file = str(path)
     try:
         data = path.read_bytes()
@@ -60,10 +64,11 @@ def load_zone_file(path: Path, serial_source: SerialSource = content_serial) -> 
         problems = Problems(file)
         problems.add(0, "", f"cannot read: {exc.strerror}")
         problems.raise_if_any(ZoneFileError)
-    return parse_zone(data, file, zone_name_from_path(path), serial_source)
+    return parse_zone(data, file, zone_name_from_path(path), serial_source, shared)
 
 
-def parse_zone(data: bytes, file: str, file_zone: str, serial_source: SerialSource = content_serial) -> Zone:
+def parse_zone(data: bytes, file: str, file_zone: str, serial_source: SerialSource = content_serial,
+               shared: SharedDefinitions | None = None) -> Zone:
     problems = Problems(file)
     try:
         text = data.decode("utf-8")
@@ -79,8 +84,13 @@ def parse_zone(data: bytes, file: str, file_zone: str, serial_source: SerialSour
     if not isinstance(doc, YMap):
         problems.add(1, "", "a zone file must be a mapping with at least 'zone' or 'ns'")
         problems.raise_if_any(ZoneFileError)
-    builder = _ZoneBuilder(doc, file, file_zone, problems)
-    zone = builder.build(hashlib.sha256(data).hexdigest(), serial_source)
+    steers = any(section in doc for section in policy_mod.SECTIONS)
+    shared = shared if steers else None
+    # A steered zone's content is its file and the shared definitions it gets: a change to either
+    # is a change to the zone (its serial rises).
+    content = hashlib.sha256(data + (shared.digest if shared is not None else b""))
+    builder = _ZoneBuilder(doc, file, file_zone, problems, shared)
+    zone = builder.build(content.hexdigest(), serial_source)
     problems.raise_if_any(ZoneFileError)
     assert zone is not None
     return zone
@@ -93,8 +103,10 @@ def _or(value: int | None, default: int) -> int:
 class _ZoneBuilder:
     """Walks the document once, section by section, collecting problems as it goes."""
 
-    def __init__(self, doc: YMap, file: str, file_zone: str, problems: Problems) -> None:
+    def __init__(self, doc: YMap, file: str, file_zone: str, problems: Problems,
+                 shared: SharedDefinitions | None = None) -> None:
         self.doc = doc
+        self.shared = shared
         self.file = file
         self.file_zone = file_zone
         self.problems = problems
@@ -134,7 +146,7 @@ class _ZoneBuilder:
                 self.add(doc.line_of("records"), "records", "must be a mapping of names to records")
             else:
                 nodes = self.records(records, origin, default_ttl)
-        policy = policy_mod.parse_policy(doc, origin, self.problems)
+        policy = policy_mod.parse_policy(doc, origin, self.problems, self.shared)
         soa = self.soa(origin, ns_names, default_ttl, content_hash, serial_source)
         if soa is None:
             return None
@@ -153,7 +165,8 @@ class _ZoneBuilder:
         )
         existing = self.existing_names(nodes, origin)
         self.check_tree(nodes, origin, cuts, ns_names)
-        check_references(policy, nodes, origin, self.problems)
+        written = doc.get("services")
+        check_references(policy, nodes, origin, self.problems, set(written) if isinstance(written, YMap) else set())
         check_record_rules(nodes, origin, policy, self.hinted, self.problems)
         if self.problems:
             return None
@@ -171,6 +184,7 @@ class _ZoneBuilder:
             default_ttl=default_ttl,
             policy=policy,
             loaded_at=time.time(),
+            warnings=tuple(relative_name_warnings(self.doc, origin, self.file)),
         )
 
     def origin(self) -> Name | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gslb.common.problems import Problem
 from gslb.wire.name import Name
 from gslb.wire.records import RRset
 
@@ -67,6 +68,7 @@ class Zone:
     policy: Any = None  # steering policy (datacenters, pools, services); None for a static zone
     loaded_at: float = field(default=0.0, compare=False)
     dynamic: DynamicRecords | None = None  # the dynamic records merged in (None: the file alone)
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)  # accepted, but worth a look
 
     def node(self, name: Name) -> Node | None:
         return self.nodes.get(name.wire)

@@ -8,6 +8,7 @@ file does not matter.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 from typing import Any
@@ -17,7 +18,16 @@ from gslb.common.problems import Problems
 from gslb.common.yamldoc import YList, YMap
 from gslb.geo.subdivisions import CONTINENTS, continent_name, is_country_code, is_subdivision_code
 from gslb.wire.name import Name
-from gslb.zones.policy_model import METHODS, Datacenter, Member, Policy, Pool, Service
+from gslb.zones.policy_model import (
+    METHODS,
+    SHARED_SECTIONS,
+    Datacenter,
+    Member,
+    Policy,
+    Pool,
+    Service,
+    SharedDefinitions,
+)
 from gslb.zones.policy_references import check_services
 
 SECTIONS: tuple[str, ...] = ("datacenters", "checks", "pools", "services")
@@ -40,19 +50,37 @@ METHOD_KEYS = {
 COMMON_SERVICE_KEYS = {"method", "ttl", "sticky", "answers", "all_down"}
 
 
-def parse_policy(doc: YMap, origin: Name, problems: Problems) -> Policy | None:
-    """Parse the steering sections; None when the zone has none."""
+def parse_policy(doc: YMap, origin: Name, problems: Problems,
+                 shared: SharedDefinitions | None = None) -> Policy | None:
+    """Parse the steering sections, with the folder's `shared` definitions; None when the zone has none."""
     if not any(section in doc for section in SECTIONS):
         return None
     reader = _PolicyReader(problems)
-    datacenters = reader.section(doc, "datacenters", reader.datacenter)
-    checks = reader.section(doc, "checks", reader.check)
+    if shared is not None:
+        for section in SHARED_SECTIONS:
+            reader.defined[section].update(shared.section(section))
+
+    def section(name: str, parse: Any) -> dict[str, Any]:
+        own = reader.section(doc, name, parse)
+        return shared.merged(name, own, doc.get(name), problems) if shared is not None else own
+
+    datacenters = section("datacenters", reader.datacenter)
+    checks = section("checks", reader.check)
     reader.datacenters, reader.checks = datacenters, checks
-    pools = reader.section(doc, "pools", reader.pool)
+    pools = section("pools", reader.pool)
     services = reader.section(doc, "services", reader.service)
     policy = Policy(datacenters, checks, pools, services)
     check_services(policy, doc.get("services"), problems, reader.defined)
     return policy
+
+
+def parse_shared_sections(doc: YMap, problems: Problems) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The datacenters, checks and pools of a shared file (gslb.zones.shared), read like a zone's."""
+    reader = _PolicyReader(problems)
+    datacenters = reader.section(doc, "datacenters", reader.datacenter)
+    checks = reader.section(doc, "checks", reader.check)
+    reader.datacenters, reader.checks = datacenters, checks
+    return datacenters, checks, reader.section(doc, "pools", reader.pool)
 
 
 class _PolicyReader:
@@ -220,7 +248,7 @@ class _PolicyReader:
         method = value.get("method")
         if method not in METHODS:
             self.add(value.line_of("method") if "method" in value else line, f"{field}.method",
-                     f"'{method}' is not one of: {', '.join(METHODS)}" if method is not None else "required")
+                     _unknown_method(method) if method is not None else "required")
             return None
         for key in value:
             if key in SERVICE_KEYS and key not in COMMON_SERVICE_KEYS and key not in METHOD_KEYS[method]:
@@ -340,6 +368,13 @@ class _PolicyReader:
                 else:
                     parsed[name] = float(km)
             kwargs["bias"] = parsed
+
+
+def _unknown_method(method: Any) -> str:
+    """The message for a method that is none of METHODS, with the nearest spelling when there is one."""
+    close = difflib.get_close_matches(str(method).lower(), METHODS, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"'{method}' is not one of: {', '.join(METHODS)}{hint}"
 
 
 def _is_number(value: Any) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 from gslb.checks.spec import CheckSpec
+from gslb.common.problems import Problems
+from gslb.common.yamldoc import YMap
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -18,6 +21,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 METHODS = ("geo", "nearest", "weighted", "failover", "cidr", "all", "latency", "least-loaded")
 # Methods whose candidate order depends on where the client is.
 LOCATION_METHODS = frozenset(("geo", "nearest", "latency"))
+# The sections a folder's shared file may hold (gslb.zones.shared).
+SHARED_SECTIONS = ("datacenters", "checks", "pools")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +149,30 @@ class Policy:
             cidr_networks=tuple(network for s in tree for network, _ in s.cidr_map),
             by_load=any(s.method == "least-loaded" for s in tree),
         )
+
+
+@dataclass(frozen=True)
+class SharedDefinitions:
+    """A folder's shared file as loaded (gslb.zones.shared): its definitions, where each is written,
+    and a digest of its bytes (part of the content of every zone that uses it)."""
+
+    file: str
+    datacenters: dict[str, Datacenter]
+    checks: dict[str, CheckSpec]
+    pools: dict[str, Pool]
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (section, name) -> line
+    digest: bytes = b""
+
+    def section(self, name: str) -> dict[str, Any]:
+        return {"datacenters": self.datacenters, "checks": self.checks, "pools": self.pools}[name]
+
+    def merged(self, section: str, own: dict[str, Any], raw: Any, problems: Problems) -> dict[str, Any]:
+        """The shared definitions of `section` plus the zone's own (`raw`: the zone's section as written);
+        each name defined in both places is a problem at the zone's line, naming the shared one."""
+        if isinstance(raw, YMap):
+            for name in raw:
+                line = self.lines.get((section, name))
+                if line is not None:
+                    problems.add(raw.line_of(name), f"{section}.{name}",
+                                 f"'{name}' is also defined in {self.file}:{line} (a name is defined once)")
+        return {**self.section(section), **own}

@@ -20,11 +20,13 @@ def _broken(defined: dict[str, set[str]], section: str, name: str, parsed: dict[
     return name in defined[section] and name not in parsed
 
 
-def check_references(policy: Policy | None, nodes: dict[bytes, Node], origin: Name, problems: Problems) -> None:
-    """Every `service:` on a name must point at a service of this zone."""
+def check_references(policy: Policy | None, nodes: dict[bytes, Node], origin: Name, problems: Problems,
+                     written: set[str] | frozenset[str] = frozenset()) -> None:
+    """Every `service:` on a name must point at a service of this zone. A service the file defines
+    (`written`) whose definition had problems of its own is not reported again here."""
     services = policy.services if policy is not None else {}
     for node in nodes.values():
-        if node.service is not None and node.service not in services:
+        if node.service is not None and node.service not in services and node.service not in written:
             known = f" (services: {', '.join(sorted(services))})" if services else " (the zone has no services)"
             problems.add(node.line, f"records.{node.name.relative_to(origin)}.service",
                          f"unknown service '{node.service}'{known}")
