@@ -16,6 +16,12 @@ class RRType(IntEnum):
     SRV = 33
     OPT = 41
     DS = 43
+    RRSIG = 46
+    NSEC = 47
+    DNSKEY = 48
+    CDS = 59
+    CDNSKEY = 60
+    NXNAME = 128  # RFC 9824: a meta-type only seen in a compact denial's NSEC bitmap
     IXFR = 251
     AXFR = 252
     MAILB = 253
@@ -59,6 +65,7 @@ OPTION_NSID = 3
 OPTION_ECS = 8
 
 EDNS_DO = 0x8000
+EDNS_CO = 0x4000  # Compact Answers OK (RFC 9824 section 5.1)
 
 HEADER_SIZE = 12
 PLAIN_UDP_LIMIT = 512

@@ -77,3 +77,4 @@ class Edns:
     do: bool
     nsid: bool  # the client asked for our NSID
     ecs: ClientSubnet | None
+    co: bool = False  # Compact Answers OK (RFC 9824 section 5.1): NXDOMAIN may keep its rcode when signed

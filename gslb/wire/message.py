@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gslb.wire.constants import (
+    EDNS_CO,
     EDNS_DO,
     FLAG_CD,
     FLAG_QR,
@@ -215,6 +216,7 @@ def _parse_opt(
     payload = int.from_bytes(data[fixed + 2 : fixed + 4], "big")
     version = data[fixed + 5]
     do = bool(int.from_bytes(data[fixed + 6 : fixed + 8], "big") & EDNS_DO)
+    co = bool(data[fixed + 6] & (EDNS_CO >> 8))
     nsid = False
     ecs: ClientSubnet | None = None
     ecs_error: str | None = None
@@ -240,7 +242,7 @@ def _parse_opt(
                 ecs = parse_client_subnet(value)
             except EcsFormatError as exc:
                 ecs_error = str(exc)
-    edns = Edns(payload, version, do, nsid, ecs)
+    edns = Edns(payload, version, do, nsid, ecs, co)
     if version != 0:
         raise QueryError(Rcode.BADVERS, f"EDNS version {version}", header, question,
                          Edns(payload, version, do, nsid, None))
