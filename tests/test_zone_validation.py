@@ -29,8 +29,8 @@ EXAMPLE = ROOT / "zones" / "example.com.yaml"
 # The two lines most tests start with; `records:` then sits on line 3 and its first name on line 4.
 HEAD = "zone: example.com\nns: [ns1.example.net.]\n"
 
-TOP_KEYS = "zone, ttl, soa, ns, records" + "".join(f", {section}" for section in policy.SECTIONS)
-NAME_KEYS = "A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA, ttl, service"
+TOP_KEYS = "zone, ttl, soa, ns, dnssec, records" + "".join(f", {section}" for section in policy.SECTIONS)
+NAME_KEYS = "A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA, DS, ttl, service"
 SOA_KEYS = "primary, contact, serial, refresh, retry, expire, minimum"
 TTL_RANGE = "(whole seconds from 0 to 2147483647)"
 
@@ -371,7 +371,7 @@ def test_data_other_than_glue_below_a_delegation(tmp_path: Path, f: str) -> None
 def test_data_other_than_glue_at_a_delegation(tmp_path: Path, f: str) -> None:
     text = HEAD + "records:\n  sub: {NS: [ns.example.net.], TXT: hello, MX: '10 mail.example.net.'}\n"
     assert rejected(tmp_path, text) == [
-        f"{f}:4: records.sub: a delegation may hold only NS and glue (A, AAAA), not TXT, MX"
+        f"{f}:4: records.sub: a delegation may hold only NS, DS and glue (A, AAAA), not TXT, MX"
     ]
 
 

@@ -26,11 +26,13 @@ from gslb.zones.policy_references import check_references
 from gslb.zones.rdata import STATIC_TYPES, RdataError, parse_domain, parse_rdata, soa_rdata
 
 ZONE_SUFFIXES = (".yaml", ".yml")
-TOP_KEYS = ("zone", "ttl", "soa", "ns", "records", *policy_mod.SECTIONS)
+TOP_KEYS = ("zone", "ttl", "soa", "ns", "dnssec", "records", *policy_mod.SECTIONS)
 SOA_KEYS = ("primary", "contact", "serial", "refresh", "retry", "expire", "minimum")
 SOA_DEFAULTS = {"refresh": 7200, "retry": 3600, "expire": 1209600, "minimum": 60}
 MAX_TTL = 2**31 - 1
 DEFAULT_TTL = 300
+
+DELEGATION_TYPES = (RRType.NS, RRType.DS, RRType.A, RRType.AAAA)
 
 SerialSource = Callable[[Name, str], int]
 
@@ -166,7 +168,15 @@ class _ZoneBuilder:
             default_ttl=default_ttl,
             policy=policy,
             loaded_at=time.time(),
+            dnssec=self.dnssec(),
         )
+
+    def dnssec(self) -> bool:
+        value = self.doc.get("dnssec", False)
+        if not isinstance(value, bool):
+            self.add(self.doc.line_of("dnssec"), "dnssec", f"'{value}' is not true or false")
+            return False
+        return value
 
     def origin(self) -> Name | None:
         doc = self.doc
@@ -379,6 +389,9 @@ class _ZoneBuilder:
     def check_tree(self, nodes: dict[bytes, Node], origin: Name, cuts: frozenset[bytes], ns: list[Name]) -> None:
         """Data below a delegation must be glue; in-zone name servers need addresses."""
         for node in nodes.values():
+            if RRType.DS in node.rrsets and node.name.wire not in cuts:
+                self.add(node.line, f"records.{node.name.relative_to(origin)}.DS",
+                         "a DS record belongs at a delegation (a name with NS records) (RFC 4035 section 2.4)")
             cut = self.cut_above(node.name, origin, cuts)
             if cut is None:
                 continue
@@ -388,10 +401,11 @@ class _ZoneBuilder:
                          f"below the delegation at {cut.text}: only glue (A, AAAA) may be here")
         for wire in cuts:
             delegation = nodes[wire]
-            extra = [RRType(t).name for t in delegation.rrsets if t not in (RRType.NS, RRType.A, RRType.AAAA)]
+            extra = [RRType(t).name for t in delegation.rrsets if t not in DELEGATION_TYPES]
             if extra or delegation.service:
                 self.add(delegation.line, f"records.{delegation.name.relative_to(origin)}",
-                         f"a delegation may hold only NS and glue (A, AAAA), not {', '.join(extra or ['service'])}")
+                         f"a delegation may hold only NS, DS and glue (A, AAAA), not "
+                         f"{', '.join(extra or ['service'])}")
             for rdata in delegation.rrsets[RRType.NS].rdatas:
                 target = rdata.target
                 assert target is not None

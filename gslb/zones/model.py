@@ -39,6 +39,7 @@ class Zone:
     default_ttl: int
     policy: Any = None  # steering policy (datacenters, pools, services); None for a static zone
     loaded_at: float = field(default=0.0, compare=False)
+    dnssec: bool = False  # answers are signed (docs/dnssec.md)
 
     def node(self, name: Name) -> Node | None:
         return self.nodes.get(name.wire)

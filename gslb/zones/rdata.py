@@ -159,6 +159,26 @@ def _caa(value: object, origin: Name) -> Rdata:
     )
 
 
+DS_DIGEST_SIZES = {1: 20, 2: 32, 4: 48}  # SHA-1, SHA-256, SHA-384 (RFC 3658, 4509, 6605)
+
+
+def _ds(value: object, origin: Name) -> Rdata:
+    """A child zone's DS, as `dnssec-dsfromkey` or `gslb dnssec ds` prints its data."""
+    if not isinstance(value, str) or len(value.split()) < 4:
+        raise RdataError(f"'{value}' is not of the form 'KEYTAG ALGORITHM DIGESTTYPE DIGEST'")
+    tag, algorithm, digest_type, *chunks = value.split()
+    numbers = (_uint(tag, 16, "key tag"), _uint(algorithm, 8, "algorithm"), _uint(digest_type, 8, "digest type"))
+    try:
+        digest = bytes.fromhex("".join(chunks))
+    except ValueError:
+        raise RdataError(f"DS digest '{''.join(chunks)}' is not hexadecimal") from None
+    size = DS_DIGEST_SIZES.get(numbers[2])
+    if size is not None and len(digest) != size:
+        raise RdataError(f"a digest of type {numbers[2]} has {size} bytes, not {len(digest)}")
+    return Rdata((struct.pack("!HBB", *numbers) + digest,),
+                 f"{numbers[0]} {numbers[1]} {numbers[2]} {digest.hex().upper()}")
+
+
 PARSERS: dict[int, Callable[[object, Name], Rdata]] = {
     RRType.A: _a,
     RRType.AAAA: _aaaa,
@@ -169,6 +189,7 @@ PARSERS: dict[int, Callable[[object, Name], Rdata]] = {
     RRType.TXT: _txt,
     RRType.SRV: _srv,
     RRType.CAA: _caa,
+    RRType.DS: _ds,
 }
 
 STATIC_TYPES: dict[str, int] = {RRType(t).name: t for t in PARSERS}
