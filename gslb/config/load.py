@@ -34,6 +34,7 @@ from gslb.common.yamldoc import YList, YMap
 from gslb.config.model import (
     Config,
     DnsConfig,
+    DnssecConfig,
     HealthConfig,
     HttpConfig,
     LogConfig,
@@ -80,6 +81,13 @@ def _geodb(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"'{value}' is not 'bundled' or a path to an .mmdb file")
     return value
+
+
+def _validity(value: Any) -> float:
+    seconds = duration(value)
+    if seconds < 6 * 3600:
+        raise ValueError(f"'{value}' is shorter than 6h (signatures start an hour back and are renewed halfway)")
+    return seconds
 
 
 def redacted_url(url: str) -> str:
@@ -152,6 +160,11 @@ SCHEMA = Section(Config, {
             "sample": Setting(share(" (0: off, 1: every query)")),
             "file": Setting(path_text, path=True),
         }),
+    }),
+    "dnssec": Section(DnssecConfig, {
+        "keys": Setting(path_text, path=True),
+        "signature_validity": Setting(_validity),
+        "signature_cache": Setting(whole(100, what="a number of signatures")),
     }),
 })
 

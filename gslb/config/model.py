@@ -74,6 +74,18 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class DnssecConfig:
+    """Online signing (docs/dnssec.md): where the keys are and how long signatures last.
+
+    Which zones are signed is said in each zone file (`dnssec: true`).
+    """
+
+    keys: Path = Path("keys")
+    signature_validity: float = 7 * 24 * 3600.0  # renewed when half has passed
+    signature_cache: int = 100_000  # signatures kept; the cache starts over when full
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path | None = None  # where it was read from; None: built-in defaults
     dns: DnsConfig = field(default_factory=DnsConfig)
@@ -83,6 +95,7 @@ class Config:
     geodb: str = "bundled"  # or the path of a .mmdb file
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    dnssec: DnssecConfig = field(default_factory=DnssecConfig)
 
     def token(self) -> str | None:
         """The bearer token: GSLB_TOKEN wins over token_file."""
