@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("health",),
     ("steering",),
     ("engine",),
+    ("dnssec",),
     ("dns",),
     ("api",),
     ("server", "prober"),

@@ -22,6 +22,8 @@ from gslb.dns.querylog import QueryLog
 from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, RateLimiter, limited_reply, response_identity
 from gslb.dns.render import render_answer
 from gslb.dns.stats import QueryStats
+from gslb.dnssec.secure import secure
+from gslb.dnssec.signer import Signer
 from gslb.engine.respond import Responder
 from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine
@@ -44,9 +46,11 @@ class ServingState:
 
 class QueryHandler:
     def __init__(self, state: ServingState, responder: Responder, config: DnsConfig,
-                 steering: SteeringEngine | None = None) -> None:
-        """`steering`: the engine behind `responder`, for the compiled path; None: general path only."""
+                 steering: SteeringEngine | None = None, signer: Signer | None = None) -> None:
+        """`steering`: the engine behind `responder`, for the compiled path; None: general path only.
+        `signer`: signs the answers of zones with `dnssec: true` (gslb.dnssec)."""
         self.state = state
+        self.signer = signer
         self.responder = responder
         self.max_udp_size = config.max_udp_size
         self.nsid = config.nsid.encode() if config.nsid else None
@@ -54,8 +58,12 @@ class QueryHandler:
         self.query_log: QueryLog | None = None  # set when log.queries.sample > 0
         self.compiled = CompiledPath(steering, config.max_udp_size, self.nsid) if steering is not None else None
 
-    def zones_changed(self) -> None:
-        """New zones: ready answers made from the old ones go (health changes need nothing here)."""
+    def zones_changed(self, zones: ZoneSet | None = None) -> None:
+        """New zones: ready answers made from the old ones go (health changes need nothing here),
+        and the signed zones' keys are read again."""
+        if self.signer is not None and zones is not None:
+            for problem in self.signer.zones_changed(zones):
+                log.error("DNSSEC: %s", problem, extra={"event": "dnssec_keys", "problem": problem})
         if self.compiled is not None:
             self.compiled.clear()
 
@@ -110,8 +118,13 @@ class QueryHandler:
         ecs = edns.ecs if edns is not None else None
         zones = self.state.zones
         answer = self.responder.respond(zones, question.name, question.qtype, question.qclass, Client(source, ecs))
+        sent = answer  # the engine's answer, or the signed one
+        if self.signer is not None:
+            sent = secure(self.signer, zones, question.name, question.qtype, answer,
+                          edns is not None and edns.do, edns is not None and edns.co)
+        identity = response_identity(question, answer) if sent is not answer or limiter is not None else None
         if found is not None and self.compiled is not None:
-            self.compiled.learn(found, zones, question, answer, source)
+            self.compiled.learn(found, zones, question, sent, source, identity)
         if tcp:
             limit = TCP_LIMIT
         elif edns is None:
@@ -119,15 +132,15 @@ class QueryHandler:
         else:
             limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.max_udp_size))
         with_scope = ecs is not None and ecs.source_prefix > 0
-        opt = opt_for(edns, self.max_udp_size, answer.rcode, self.nsid, answer.scope if with_scope else 0)
+        opt = opt_for(edns, self.max_udp_size, sent.rcode, self.nsid, answer.scope if with_scope else 0)
         if self.query_log is not None:
             self.query_log.record(source, query, answer, answer.scope if with_scope else 0, tcp)
         if limiter is not None:  # rate limiting (UDP): decided before encoding, so a drop costs no encoding
-            verdict = limiter.check(source, response_identity(question, answer))
+            verdict = limiter.check(source, identity)  # type: ignore[arg-type]
             if verdict != SEND:
-                reply = limited_reply(query.header, question, answer.rcode, opt, verdict)
+                reply = limited_reply(query.header, question, sent.rcode, opt, verdict)
                 return reply, answer.zone, question.qtype, ecs is not None, answer.pools
-        reply = render_answer(query.header, question, answer, limit, opt)
+        reply = render_answer(query.header, question, sent, limit, opt)
         return reply, answer.zone, question.qtype, ecs is not None, answer.pools
 
     @staticmethod

@@ -16,6 +16,7 @@ from gslb.dns.querylog import open_query_log
 from gslb.dns.ratelimit import RateLimiter
 from gslb.dns.server import DnsServer
 from gslb.dns.stats import DnsCounters, RateLimitStats
+from gslb.dnssec.signer import Signer
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
 from gslb.geo.database import open_geodb
@@ -38,7 +39,7 @@ class QueryPath:
         """A new zone set: answer from it on the next query."""
         self.state.zones = zones
         self.steering.zones_changed()
-        self.handler.zones_changed()
+        self.handler.zones_changed(zones)
 
     def health_changed(self, view: HealthView) -> None:
         """A new health view: steer by it on the next query (ready answers made under the old
@@ -57,7 +58,7 @@ def build_query_path(config: Config, listen: tuple[Endpoint, ...] | None = None,
     state = ServingState()
     steering = SteeringEngine(open_geodb(config.geodb))
     responder = Responder(Resolver(steering), config.dns.nsid)
-    handler = QueryHandler(state, responder, config.dns, steering)
+    handler = QueryHandler(state, responder, config.dns, steering, Signer(config.dnssec))
     handler.query_log = open_query_log(config.log.queries, config.log.format)
     limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
     dns = DnsServer(handler.handle, config.dns, listen or config.dns.listen, reuse_port=reuse_port,

@@ -19,10 +19,11 @@ MAX_NAME = 255
 # (key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source)
 # - key: the lower-cased question name followed by the two type bytes: what answers are filed under;
 # - question_end: where the question ends (it is echoed exactly as received);
-# - edns: the query has an OPT; payload: the client's UDP size; do: the DO bit; nsid: NSID asked;
+# - edns: the query has an OPT; payload: the client's UDP size; do: the DO (0x80) and CO (0x40) bits
+#   as in the OPT's flags, and with DO the key ends with them (a signed answer differs); nsid: NSID asked;
 # - ecs: the ECS option's data as sent (family, source, scope, address), or None; ecs_source: its
 #   source prefix length.
-Scanned = tuple[bytes, int, int, bool, int, bool, bool, "bytes | None", int]
+Scanned = tuple[bytes, int, int, bool, int, int, bool, "bytes | None", int]
 KEY, QTYPE, QUESTION_END, EDNS, PAYLOAD, DO, NSID, ECS, ECS_SOURCE = range(9)
 
 
@@ -62,7 +63,7 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
     if pos + 11 > len(data) or data[pos] or data[pos + 1] or data[pos + 2] != 41 or data[pos + 6]:
         return None  # not a root-owned OPT, or EDNS version above 0
     payload = (data[pos + 3] << 8) | data[pos + 4]
-    do = bool(data[pos + 7] & 0x80)
+    do = data[pos + 7] & 0xC0
     end = pos + 11 + ((data[pos + 9] << 8) | data[pos + 10])
     if end != len(data):
         return None
@@ -86,6 +87,8 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
             ecs_source = data[start + 2]
         elif code == 3:
             nsid = True
+    if do & 0x80:
+        key += bytes((do,))
     return key, qtype, question_end, True, payload, do, nsid, ecs, ecs_source
 
 
