@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 TEST_DB := geodb/test-city.mmdb
 
 # Debian packages the tests drive as real clients; installed only when missing.
-APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium redis-server:redis-server openssl:openssl
+APT_TOOLS := dig:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium redis-server:redis-server openssl:openssl unbound:unbound delv:bind9-dnsutils dnssec-keygen:bind9-utils
 
 .PHONY: serve test lint geodb tools bench-tools bench bench-peers clean
 
