@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from time import perf_counter
+from time import perf_counter, time
 
 from gslb.config.model import DnsConfig
 from gslb.dns.compiled.path import CompiledPath
@@ -56,7 +56,10 @@ class QueryHandler:
         self.nsid = config.nsid.encode() if config.nsid else None
         self.stats = QueryStats()
         self.query_log: QueryLog | None = None  # set when log.queries.sample > 0
-        self.compiled = CompiledPath(steering, config.max_udp_size, self.nsid) if steering is not None else None
+        self.compiled = None
+        if steering is not None:
+            clock = signer.clock if signer is not None else time
+            self.compiled = CompiledPath(steering, config.max_udp_size, self.nsid, clock)
 
     def zones_changed(self, zones: ZoneSet | None = None) -> None:
         """New zones: ready answers made from the old ones go (health changes need nothing here),

@@ -17,6 +17,7 @@ starts over when full, so memory stays bounded whatever the traffic.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from time import time
 from typing import Any
 
@@ -44,8 +45,11 @@ EDNS_FLAGS = (b"\x00\x00", b"\x40\x00", b"\x80\x00", b"\xc0\x00")  # the flags w
 
 
 class CompiledPath:
-    def __init__(self, steering: SteeringEngine, max_udp_size: int, nsid: bytes | None) -> None:
+    def __init__(self, steering: SteeringEngine, max_udp_size: int, nsid: bytes | None,
+                 clock: Callable[[], float] = time) -> None:
+        """`clock`: the signer's, which says when a signed answer is due for renewal."""
         self.steering = steering
+        self._now = clock
         self.max_udp_size = max_udp_size
         self._opt_head = b"\x00\x00\x29" + max_udp_size.to_bytes(2, "big") + b"\x00\x00"  # OPT up to its flags
         self._nsid_option = (b"\x00\x03" + len(nsid).to_bytes(2, "big") + nsid) if nsid else b""
@@ -94,7 +98,7 @@ class CompiledPath:
             limit = TCP_LIMIT if tcp else PLAIN_UDP_LIMIT
         if question_end + ready.size + len(opt) > limit:
             return None  # the general path fits it (or truncates it)
-        if do and ready.expires <= time():
+        if do and ready.expires <= self._now():
             return None  # a signature in it is due for renewal (or a key changed): the general path signs again
         step = self._rotate() if ready.rotates else 0
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
