@@ -15,8 +15,8 @@ REGIONS = {"127.1.0.0/24": "192.0.2.1", "127.2.0.0/24": "198.51.100.1", "127.3.0
 
 
 def parent_zone(child_ds: list[str], ttl: int = 60) -> str:
-    """signed.test; `child_ds`: the DS data of the signed child (KEYTAG ALGORITHM TYPE DIGEST)."""
-    ds = ", ".join(f'"{line}"' for line in child_ds)
+    """signed.test; `child_ds`: the DS data of the signed child (KEYTAG ALGORITHM TYPE DIGEST), if any."""
+    ds = (", DS: [" + ", ".join(f'"{line}"' for line in child_ds) + "]") if child_ds else ""
     return f"""
 zone: {PARENT}.
 dnssec: true
@@ -33,7 +33,7 @@ records:
   alias: {{CNAME: geo}}
   "*.wild": {{A: 192.0.2.99}}
   deep.ent: {{TXT: "below an empty non-terminal"}}
-  child: {{NS: ns1.{CHILD}., DS: [{ds}]}}
+  child: {{NS: ns1.{CHILD}.{ds}}}
   ns1.child: {{A: 127.0.0.1}}
   plain: {{NS: ns1.{PLAIN}.}}
   ns1.plain: {{A: 127.0.0.1}}

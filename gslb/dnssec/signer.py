@@ -133,6 +133,11 @@ class Signer:
 
     # -- signatures ---------------------------------------------------------------------------
 
+    @property
+    def cached(self) -> int:
+        """Signatures kept now (at most `dnssec.signature_cache`)."""
+        return len(self._cache)
+
     def sign(self, signing: ZoneSigning, rrset: RRset, original_ttl: int | None = None) -> tuple[RRset, float]:
         """The RRSIG RRset for `rrset` as sent, and when it is due for renewal.
 
