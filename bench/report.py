@@ -61,6 +61,7 @@ def main(run: Path, peers_run: Path | None) -> int:
     for (_, mode, affinity), row in sorted(ours.items(), key=lambda item: (item[0][1], item[0][2])):
         print(f"| {mode} | {affinity} | {row['qps']:,.0f} | {ms(row.get('p50'))} | {ms(row.get('p99'))} "
               f"| {row.get('lost', 0):.2f} |")
+    _signed(ours)
     latency = medians(load(run / "gslb-lat.tsv"))
     for (_, mode, _), row in sorted(latency.items()):
         print(f"\nFixed load ({mode}, {row['qps']:,.0f} queries/s offered, pinned): "
@@ -75,6 +76,21 @@ def main(run: Path, peers_run: Path | None) -> int:
     if peers_run is not None:
         _ratios(ours, medians(load(peers_run / "results.tsv")))
     return 0
+
+
+def _signed(ours: dict[Key, dict[str, float]]) -> None:
+    """Signed (DO=1) against unsigned rows of the same run: the ratio docs/dnssec.md promises (>= 0.8)."""
+    pairs = [(mode, affinity) for (_, mode, affinity) in ours if mode.endswith("-signed")]
+    if not pairs:
+        return
+    print("\n## Signed (DO=1) against unsigned, same run\n")
+    print("| mode | cores | unsigned qps | signed qps | signed/unsigned |")
+    print("|---|---|---:|---:|---:|")
+    for mode, affinity in sorted(pairs):
+        signed, plain = ours[("gslb", mode, affinity)], ours.get(("gslb", mode.removesuffix("-signed"), affinity))
+        if plain:
+            print(f"| {mode.removesuffix('-signed')} | {affinity} | {plain['qps']:,.0f} | {signed['qps']:,.0f} "
+                  f"| {signed['qps'] / plain['qps']:.2f} |")
 
 
 def _churn(run: Path, ours: dict[Key, dict[str, float]]) -> None:

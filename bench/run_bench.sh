@@ -2,8 +2,9 @@
 # make bench: gslb measured with dnsperf on 127.0.0.1, with the repository's own zone, geo
 # database and workloads (see docs/performance.md).
 #
-#   bench/run_bench.sh            gslb alone: static and the three geo-ECS workloads, latency at a
-#                                 fixed load, TCP, health churn, and the in-process cost per query
+#   bench/run_bench.sh            gslb alone: static and the three geo-ECS workloads, static and
+#                                 geo-ecs-unique signed (DO=1), latency at a fixed load, TCP, health
+#                                 churn, and the in-process cost per query
 #   bench/run_bench.sh --peers    first the peers (gdnsd, PowerDNS, Knot) through an external
 #                                 harness ($PEERS_DIR/run_peers.sh), then gslb on the same query
 #                                 files, then the ratios
@@ -18,7 +19,7 @@ WORK="${BENCH_WORK:-$HERE/run}"
 PORT="${BENCH_PORT:-5310}"
 HTTP_PORT="${BENCH_HTTP_PORT:-8063}"
 WORKERS="${BENCH_WORKERS:-1}"
-read -r -a MODES <<<"${BENCH_MODES:-static geo-ecs-varied geo-ecs-unique geo-ecs-wide}"
+read -r -a MODES <<<"${BENCH_MODES:-static static-signed geo-ecs-varied geo-ecs-unique geo-ecs-unique-signed geo-ecs-wide}"
 DURATION="${DURATION:-4}"
 REPS="${REPS:-3}"
 LAT_QPS="${LAT_QPS:-1000}"
@@ -50,11 +51,13 @@ if [ "${1:-}" = --peers ]; then
                 www-ecs-unique.blob:unique.blob www-ecs-wide.blob:wide.blob; do
         ln -sf "$PEERS_RUN/queries/${pair%%:*}" "$QUERIES/${pair#*:}"
     done
+    "$PY" "$HERE/workloads.py" "$QUERIES" --signed-only   # their unique queries with DO=1, for the signed rows
 else
     "$PY" "$HERE/workloads.py" "$QUERIES"
 fi
 
 "$GSLB" geodb build "$HERE/geo-bench.csv" "$WORK/geo-bench.mmdb" >/dev/null
+"$GSLB" dnssec keygen example.test --keys "$WORK/keys" >/dev/null 2>&1   # the bench zone is signed (dnssec: true)
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/token"
 cat > "$WORK/gslb.yaml" <<YAML
 dns:
@@ -64,6 +67,7 @@ http: {listen: "127.0.0.1:$HTTP_PORT", token_file: $WORK/token}
 zones: $HERE/zones
 state_dir: $WORK/state
 geodb: $WORK/geo-bench.mmdb
+dnssec: {keys: $WORK/keys}
 YAML
 
 "$GSLB" serve -c "$WORK/gslb.yaml" --log-level WARNING > "$WORK/gslb.log" 2>&1 &
@@ -103,7 +107,7 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 trap - EXIT
 
 log "in-process cost per query (no sockets)"
-for mode in unique wide; do
+for mode in unique unique-do wide; do
     taskset -c 0 "$PY" "$HERE/inprocess.py" --geodb "$WORK/geo-bench.mmdb" --queries "$QUERIES" --mode "$mode" \
         >> "$WORK/inprocess.jsonl"
 done
