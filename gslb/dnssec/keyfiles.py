@@ -84,9 +84,14 @@ def parse_time(text: str) -> int:
 
 def key_files(folder: Path, zone: Name) -> list[Path]:
     """The .private files of the zone's keys in the folder, in name order (letter case ignored)."""
+    return key_files_by_zone(folder).get(zone.wire, [])
+
+
+def key_files_by_zone(folder: Path) -> dict[bytes, list[Path]]:
+    """Every key's .private file in the folder, by its zone's wire form: one listing for all zones."""
     if not folder.is_dir():
-        return []
-    found = []
+        return {}
+    found: dict[bytes, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         match = _STEM.match(path.name.removesuffix(".private")) if path.name.endswith(".private") else None
         if match is None:
@@ -95,9 +100,17 @@ def key_files(folder: Path, zone: Name) -> list[Path]:
             owner = Name.from_text(match["zone"])
         except BadNameError:
             continue
-        if owner == zone:
-            found.append(path)
+        found.setdefault(owner.wire, []).append(path)
     return found
+
+
+def file_version(private: Path) -> tuple[int, ...]:
+    """What changes when either file of a key is written: their sizes and modification times."""
+    try:
+        first, second = private.stat(), private.with_name(private.name.removesuffix(".private") + ".key").stat()
+    except OSError:
+        return ()
+    return first.st_mtime_ns, first.st_size, second.st_mtime_ns, second.st_size
 
 
 def read_key(private: Path) -> KeyFile:

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from gslb.dnssec.keyfiles import KeyFile, KeyFileError, key_files, read_key
+from gslb.dnssec.keyfiles import KeyFile, KeyFileError, file_version, key_files_by_zone, read_key
 from gslb.dnssec.records import ds_rdata
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
@@ -105,13 +105,26 @@ def key_state(origin: Name, keys: list[KeyFile], at: float, ttl: int) -> KeyStat
                     min(later, default=math.inf), bool(zsks))
 
 
-def load_zone_keys(folder: Path, origin: Name) -> list[KeyFile]:
+def load_zone_keys(folder: Path, origin: Name, listing: dict[bytes, list[Path]] | None = None,
+                   known: dict[Path, tuple[tuple[int, ...], KeyFile]] | None = None) -> list[KeyFile]:
     """Every key of the zone in the folder; raises KeyFileError on the first file that is unusable.
 
     One broken file fails the whole zone: signing with part of the intended keys could publish a
-    DNSKEY set the parent's DS does not match.
+    DNSKEY set the parent's DS does not match. `listing`: the folder listed once for many zones;
+    `known`: keys read before, by file, reused while neither of their files changed.
     """
-    keys = [read_key(path) for path in key_files(folder, origin)]
+    paths = (listing if listing is not None else key_files_by_zone(folder)).get(origin.wire, [])
+    keys = []
+    for path in paths:
+        version = file_version(path)
+        seen = known.get(path) if known is not None else None
+        if seen is not None and version and seen[0] == version:
+            keys.append(seen[1])
+            continue
+        key = read_key(path)
+        if known is not None and version:
+            known[path] = (version, key)
+        keys.append(key)
     if not keys:
         raise KeyFileError(folder, f"no keys for {origin.text} (make one with: gslb dnssec keygen {origin.text})")
     return keys

@@ -19,9 +19,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gslb.config.model import DnssecConfig
-from gslb.dnssec.keyfiles import KeyFile, KeyFileError
+from gslb.dnssec.keyfiles import KeyFile, KeyFileError, key_files_by_zone
 from gslb.dnssec.keys import KeyState, key_state, load_zone_keys
 from gslb.dnssec.records import canonical_set, rrsig_fields, rrsig_rdata, signature_labels, signing_input
 from gslb.wire.constants import RRType
@@ -70,6 +71,7 @@ class Signer:
         self.clock = clock
         self.zones: dict[bytes, ZoneSigning] = {}  # by the origin's wire form
         self._cache: dict[tuple, tuple[tuple[Rdata, ...], float]] = {}
+        self._files: dict[Path, tuple[tuple[int, ...], KeyFile]] = {}  # keys read, while their files stay
         self.next_change = math.inf  # the next key timing moment of any zone
         self.made = 0  # signatures made since start (renewals included)
 
@@ -84,12 +86,12 @@ class Signer:
         now = self.clock()
         problems: list[str] = []
         fresh: dict[bytes, ZoneSigning] = {}
-        for zone in zones:
-            if not zone.dnssec:
-                continue
+        signed = [zone for zone in zones if zone.dnssec]
+        listing = key_files_by_zone(self.folder) if signed else {}
+        for zone in signed:
             previous = self.zones.get(zone.origin.wire)
             try:
-                keys = load_zone_keys(self.folder, zone.origin)
+                keys = load_zone_keys(self.folder, zone.origin, listing, self._files)
                 state = key_state(zone.origin, keys, now, zone.default_ttl)
                 if not state.usable:
                     raise KeyFileError(self.folder, f"no key of {zone.origin.text} is active now "
@@ -102,6 +104,8 @@ class Signer:
                     continue
                 keys, state = previous.keys, key_state(zone.origin, previous.keys, now, zone.default_ttl)
             fresh[zone.origin.wire] = ZoneSigning(zone.origin, keys, zone.default_ttl, state)
+        listed = {path for paths in listing.values() for path in paths}
+        self._files = {path: seen for path, seen in self._files.items() if path in listed}
         self.zones = fresh
         self._cache.clear()
         self.next_change = min((z.state.until for z in fresh.values()), default=math.inf)
