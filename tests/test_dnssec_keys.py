@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+import dns.message
 import dns.rcode
+import dns.rdatatype
 import pytest
 import yaml
 
@@ -29,6 +31,7 @@ from gslb.zones.errors import ZoneFileError
 from gslb.zones.loader import parse_zone
 from gslb.zones.zoneset import ZoneSet
 from tests import signed_zones
+from tests.harness import start_server
 from tests.signing import Clock, ask, keyring, signed_handler, verify
 
 PARENT = signed_zones.PARENT
@@ -205,3 +208,29 @@ def test_settings_and_zone_fields_are_checked(tmp_path: Path) -> None:
         with pytest.raises(ZoneFileError) as zone_error:
             parse_zone((head + body).encode(), "a.test.yaml", "a.test")
         assert any(message in p.message for p in zone_error.value.problems), (body, zone_error.value.problems)
+
+
+def test_several_servers_with_the_same_key_files_sign_alike(tmp_path: Path) -> None:
+    """Two servers (one with a worker process) given the same key folder: every process signs, and
+    signatures made within the same hour are the same bytes whichever process made them."""
+    keys, zones = tmp_path / "keys", tmp_path / "zones"
+    keygen(keys)
+    zones.mkdir()
+    (zones / f"{PARENT}.yaml").write_text(signed_zones.parent_zone([]))
+    extra = {"dnssec": {"keys": str(keys)}, "http": {"listen": "off"}}
+    first = start_server(tmp_path / "first", zones, {**extra, "dns": {"workers": 2}})
+    try:
+        second = start_server(tmp_path / "second", zones, extra)
+        try:
+            seen = set()
+            for index in range(40):  # new source ports: the kernel spreads them over both processes
+                server = first if index % 2 else second
+                reply = server.udp(dns.message.make_query(f"www.{PARENT}", "A", want_dnssec=True))
+                signatures = [rrset for rrset in reply.answer if rrset.rdtype == dns.rdatatype.RRSIG]
+                assert len(signatures) == 1, reply
+                seen.add(signatures[0][0].to_text())
+            assert len(seen) == 1 or time.gmtime().tm_min == 0  # an hour may turn during the test
+        finally:
+            second.stop()
+    finally:
+        first.stop()
