@@ -8,6 +8,7 @@ in the key files happens on time without a reload.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dns.dnssec
@@ -18,7 +19,9 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
+from gslb.config.model import RateLimit
 from gslb.dns.handler import QueryHandler
+from gslb.dns.ratelimit import RateLimiter
 from gslb.dnssec.algorithms import ECDSAP256SHA256, ED25519, PrivateKey
 from gslb.dnssec.keyfiles import write_key
 from gslb.dnssec.records import SEP, ZONE_KEY
@@ -237,3 +240,17 @@ def test_the_signature_cache_is_bounded(tmp_path: Path) -> None:
     for index in range(400):
         ask(handler, f"random-{index}.{PARENT}")
     assert handler.signer is not None and 0 < handler.signer.cached <= 100
+
+
+def test_rate_limiting_counts_a_compact_denial_as_nxdomain(world: tuple[QueryHandler, Clock, Path]) -> None:
+    """Random missing names share their zone's NXDOMAIN account although the reply says NOERROR."""
+    handler, _, _ = world
+    limiter = RateLimiter(RateLimit(responses_per_second=5, window=2, slip=0), clock=lambda: 0.0)
+    sent = 0
+    for index in range(20):
+        query = dns.message.make_query(f"n{index}.{PARENT}", "A", want_dnssec=True)
+        reply = handler.handle(query.to_wire(), ipaddress.ip_address("192.0.2.1"), False, limiter=limiter)
+        if reply is not None:
+            assert dns.message.from_wire(reply).rcode() == dns.rcode.NOERROR
+            sent += 1
+    assert sent == 5  # one account for the zone: with one per name, all 20 would go out
