@@ -82,7 +82,12 @@ measure() { "$PY" "$HERE/measure.py" --port "$PORT" --queries "$QUERIES" --serve
 
 log "gslb: ${MODES[*]}, $REPS repetitions of ${DURATION}s, server pinned to cpu0 and dnsperf to cpu1"
 for rep in $(seq "$REPS"); do               # repetitions interleaved: slow drifts spread evenly
-    for mode in "${MODES[@]}"; do
+    order=("${MODES[@]}")
+    if [ $((rep % 2)) = 0 ]; then            # every other repetition backwards: a signed row and its
+        order=()                             # unsigned row stay neighbours, each first half the time
+        for ((i = ${#MODES[@]} - 1; i >= 0; i--)); do order+=("${MODES[i]}"); done
+    fi
+    for mode in "${order[@]}"; do
         measure --mode "$mode" --rep "$rep" --duration "$DURATION" --out "$WORK/gslb.tsv"
     done
     if [ "$CHURN" = 1 ]; then
