@@ -85,13 +85,19 @@ def subnet_check(subnets: int, geodb: str) -> None:
     import dns.edns
     import dns.message
 
-    from gslb.config.model import Config
+    from gslb.config.model import Config, DnssecConfig
     from gslb.dns.querypath import build_query_path
+    from gslb.dnssec.algorithms import ECDSAP256SHA256, PrivateKey
+    from gslb.dnssec.keyfiles import write_key
+    from gslb.dnssec.records import SEP, ZONE_KEY
+    from gslb.wire.name import Name
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
-    path = build_query_path(Config(geodb=geodb))
+    keys = Path(tempfile.mkdtemp(prefix="gslb-scale-keys-"))  # the bench zone is signed: a key for it
+    write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
+    path = build_query_path(Config(geodb=geodb, dnssec=DnssecConfig(keys=keys)))
     path.zones_changed(ZoneSet(report.loaded))
     handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")
