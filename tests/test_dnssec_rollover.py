@@ -12,7 +12,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dns.dnssec
@@ -106,7 +106,8 @@ def tags(server: RunningServer, name: str, rdtype: str) -> list[int]:
     return sorted(found)
 
 
-def reload(server: RunningServer, until: callable) -> None:  # type: ignore[valid-type]
+def reload(server: RunningServer, until: Callable[[], bool]) -> None:
+    """SIGHUP, then wait until the server answers as the step intends."""
     server.signal(signal.SIGHUP)
     wait_for(until, timeout=15)
 

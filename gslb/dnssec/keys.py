@@ -29,6 +29,7 @@ from gslb.wire.records import RRset
 
 
 def published(key: KeyFile, at: float) -> bool:
+    """The key's DNSKEY is in the apex DNSKEY set at `at`."""
     times = key.times
     start = times.get("Publish", times.get("Activate"))
     if start is not None and start > at:
@@ -37,6 +38,7 @@ def published(key: KeyFile, at: float) -> bool:
 
 
 def signing(key: KeyFile, at: float) -> bool:
+    """The key makes signatures at `at` (what it signs depends on the zone's roles)."""
     times = key.times
     if not published(key, at):
         return False

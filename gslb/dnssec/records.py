@@ -62,6 +62,7 @@ def rrsig_fields(covered: int, algorithm: int, labels: int, original_ttl: int, e
 
 
 def rrsig_rdata(fields: bytes, signer: Name, signature: bytes) -> Rdata:
+    """RRSIG data; the signer's name as plain bytes, so it is never compressed (RFC 4034 section 3.1.7)."""
     covered, algorithm, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack(fields)
     text = (f"{type_name(covered)} {algorithm} {labels} {ttl} {_stamp(expiration)} {_stamp(inception)} {tag} "
             f"{signer.text} {base64.b64encode(signature).decode()}")
@@ -69,6 +70,7 @@ def rrsig_rdata(fields: bytes, signer: Name, signature: bytes) -> Rdata:
 
 
 def dnskey_rdata(flags: int, algorithm: int, public: bytes) -> Rdata:
+    """DNSKEY data (RFC 4034 section 2.1); its text is what .key files and dig show."""
     wire = struct.pack("!HBB", flags, PROTOCOL, algorithm) + public
     return Rdata((wire,), f"{flags} {PROTOCOL} {algorithm} {base64.b64encode(public).decode()}")
 
@@ -105,6 +107,7 @@ def type_bitmap(types: Iterable[int]) -> bytes:
 
 
 def nsec_rdata(next_name: Name, types: Iterable[int]) -> Rdata:
+    """NSEC data: the next name, uncompressed (RFC 4034 section 4.1.1), and the type bitmap."""
     ordered = sorted(set(types))
     text = f"{_escaped(next_name)} {' '.join(type_name(t) for t in ordered)}"
     return Rdata((next_name.wire + type_bitmap(ordered),), text)
