@@ -200,7 +200,7 @@ def test_a_scheduled_swap_happens_on_time_without_a_reload(tmp_path: Path) -> No
     keys = tmp_path / "keys"
     keys.mkdir()
     swap = START + 600
-    old = make_key(keys, PARENT, Publish=START - DAY, Activate=START - DAY, Inactive=swap)
+    old = make_key(keys, PARENT, Publish=START - DAY, Activate=START - DAY, Inactive=swap, Delete=swap + 1200)
     new = make_key(keys, PARENT, Publish=START - DAY, Activate=swap)
     clock = Clock()
     handler = signed_handler(tmp_path / "zones", {PARENT: signed_zones.parent_zone([])}, keys, clock)
@@ -215,6 +215,15 @@ def test_a_scheduled_swap_happens_on_time_without_a_reload(tmp_path: Path) -> No
     assert signed_by() == [new]
     dnskey_signers = sorted(sig.key_tag for sig in ask(handler, PARENT, "DNSKEY").answer[1])
     assert dnskey_signers == sorted([old, new])  # both published key-signing keys sign the DNSKEY set
+
+    def published_tags() -> list[int]:  # without DO, asked twice: the second from ready bytes
+        replies = [ask(handler, PARENT, "DNSKEY", do=False) for _ in range(2)]
+        assert replies[0].answer == replies[1].answer
+        return sorted(dns.dnssec.key_id(key) for key in replies[1].answer[0])
+
+    assert published_tags() == sorted([old, new])
+    clock.now = swap + 1201
+    assert published_tags() == [new] and signed_by() == [new]
 
 
 def test_a_ksk_zsk_split(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ PROOF_TYPES = frozenset((RRType.RRSIG, RRType.NSEC))
 class SignedAnswer(Answer):
     """An answer with DNSSEC records in its sections."""
 
-    expires: float = math.inf  # UNIX time after which a signature in it is due for renewal
+    expires: float = math.inf  # UNIX time when a signature in it is due for renewal, or its keys change
     resign: Callable[[RRset], RRset] | None = None  # the RRSIG of a shortened steered selection
 
 
@@ -70,7 +70,9 @@ def _apex_keys(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: 
     rrset = {RRType.DNSKEY: state.dnskey, RRType.CDS: state.cds, RRType.CDNSKEY: state.cdnskey}[qtype]
     if rrset is None:
         return answer
-    return dataclasses.replace(answer, answer=[rrset], authority=[], owner=qname)
+    fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(Answer)}
+    fields.update(answer=[rrset], authority=[], owner=qname)
+    return SignedAnswer(**fields, expires=signer.next_change)  # the key set changes at the next timing moment
 
 
 class _Signing:

@@ -40,7 +40,7 @@ class Ready:
     rotates: bool = False  # a steered answer: each one takes a step of the round-robin order
     generation: int = 0  # the health view it was computed under (steered answers)
     size: int = 0  # bytes of the sections (every rotation step has the same)
-    expires: float = math.inf  # signed: when a signature in it is due for renewal (UNIX time)
+    expires: float | None = None  # when a signature or key set in it is due to change (UNIX time); None: never
 
 
 @dataclass(slots=True)
@@ -79,8 +79,14 @@ def ready_from(answer: Answer, question: Question, generation: int = 0, identity
         tuple(reply[start:] for reply in replies), counts, counts[:6] + ar.to_bytes(2, "big"), flags,
         answer.rcode, answer.zone, identity, answer.pools,
         rotates=answer.steered is not None and not answer.steered.servfail, generation=generation,
-        size=len(replies[0]) - start, expires=getattr(answer, "expires", math.inf),
+        size=len(replies[0]) - start, expires=_expires(answer),
     )
+
+
+def _expires(answer: Answer) -> float | None:
+    """When a DNSSEC answer stops being right (a signature's renewal, a key's timing); None: never."""
+    expires = getattr(answer, "expires", math.inf)
+    return None if expires == math.inf else expires
 
 
 def _rotations(answer: Answer) -> list[Answer]:

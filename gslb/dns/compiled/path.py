@@ -98,8 +98,8 @@ class CompiledPath:
             limit = TCP_LIMIT if tcp else PLAIN_UDP_LIMIT
         if question_end + ready.size + len(opt) > limit:
             return None  # the general path fits it (or truncates it)
-        if do and ready.expires <= self._now():
-            return None  # a signature in it is due for renewal (or a key changed): the general path signs again
+        if ready.expires is not None and ready.expires <= self._now():
+            return None  # a signature in it is due for renewal, or a key changes: the general path answers anew
         step = self._rotate() if ready.rotates else 0
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
         if limiter is not None and (verdict := limiter.check(source, ready.identity)) != SEND:
