@@ -13,6 +13,7 @@ COUNTS_PLAIN = b"\x00\x01\x00\x00\x00\x00\x00\x00"  # QDCOUNT 1, nothing else
 COUNTS_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x01"  # QDCOUNT 1 and one additional record (OPT)
 FAMILY_BYTES = {1: 4, 2: 16}
 MAX_NAME = 255
+DO_SUFFIX = (b"", b"", b"\x80", b"\xc0")  # by DO and CO >> 6: what a DO=1 query's key ends with
 
 
 # What the scan finds, as one tuple (built in C, unlike an object, which matters at this rate):
@@ -87,9 +88,7 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
             ecs_source = data[start + 2]
         elif code == 3:
             nsid = True
-    if do & 0x80:
-        key += bytes((do,))
-    return key, qtype, question_end, True, payload, do, nsid, ecs, ecs_source
+    return key + DO_SUFFIX[do >> 6], qtype, question_end, True, payload, do, nsid, ecs, ecs_source
 
 
 def _valid_ecs(data: bytes, start: int, length: int) -> bool:
