@@ -11,9 +11,11 @@ TEST_DB := geodb/test-city.mmdb
 
 # Debian packages the tests drive as real clients; installed only when missing.
 # nsupdate sends dynamic updates; pebble (a local ACME server) and lego (an ACME client) get a
-# certificate through them (tests/test_acme.py).
+# certificate through them (tests/test_acme.py). unbound and delv validate what gslb signs, and
+# BIND's dnssec-keygen makes keys it must read (tests/test_dnssec_*.py).
 APT_TOOLS := dig:dnsutils nsupdate:dnsutils kdig:knot-dnsutils systemd-analyze:systemd chromium:chromium \
-             redis-server:redis-server openssl:openssl promtool:prometheus pebble:pebble lego:lego
+             redis-server:redis-server openssl:openssl promtool:prometheus pebble:pebble lego:lego \
+             unbound:unbound delv:bind9-dnsutils dnssec-keygen:bind9-utils
 
 .PHONY: serve test lint geodb tools bench-tools bench bench-peers clean
 

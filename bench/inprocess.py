@@ -1,9 +1,9 @@
 """The cost of answering one query in-process: no sockets, no event loop, just the handler.
 
-usage: inprocess.py --geodb DB --queries DIR [--mode unique] [--profile N] [--general]
+usage: inprocess.py --geodb DB --queries DIR [--mode unique|unique-do|wide|varied] [--profile N] [--general]
 
 The query path is built as the server builds it (`build_query_path`), serving the bench zone,
-and every query of a workload file (unique.blob or wide.blob) is handed to
+and every query of a workload file (unique.blob, unique-do.blob: signed, or wide.blob) is handed to
 `QueryHandler.handle` the way the UDP listener hands it over. The first 5,000 queries warm up;
 the mean over the rest is printed in microseconds. `--general` switches the compiled path off
 (the general path alone); `--profile N` prints the N functions with the most own time.
@@ -27,9 +27,13 @@ sys.path.insert(0, str(HERE))
 
 from workloads import read_blob  # noqa: E402
 
-from gslb.config.model import Config  # noqa: E402
+from gslb.config.model import Config, DnssecConfig  # noqa: E402
 from gslb.dns.querypath import build_query_path  # noqa: E402
+from gslb.dnssec.algorithms import ECDSAP256SHA256, PrivateKey  # noqa: E402
+from gslb.dnssec.keyfiles import write_key  # noqa: E402
+from gslb.dnssec.records import SEP, ZONE_KEY  # noqa: E402
 from gslb.geo.database import open_geodb  # noqa: E402
+from gslb.wire.name import Name  # noqa: E402
 from gslb.zones.directory import load_zone_paths, zone_files  # noqa: E402
 from gslb.zones.zoneset import ZoneSet  # noqa: E402
 
@@ -40,17 +44,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--geodb", required=True)
     parser.add_argument("--queries", type=Path, required=True)
-    parser.add_argument("--mode", default="unique", choices=("unique", "wide", "varied"))
+    parser.add_argument("--mode", default="unique", choices=("unique", "unique-do", "wide", "varied"))
     parser.add_argument("--limit", type=int, default=200_000, help="queries measured at most")
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--general", action="store_true", help="without the compiled path")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gslb-inprocess-") as state:  # the cookie secret is made there
+    with tempfile.TemporaryDirectory(prefix="gslb-inprocess-") as state:  # the cookie secret and a key go there
         measure(args, Path(state))
 
 
 def measure(args: argparse.Namespace, state_dir: Path) -> None:
-    path = build_query_path(Config(geodb=args.geodb, state_dir=state_dir), open_geodb(args.geodb))
+    keys = state_dir / "keys"  # the bench zone is signed: a key for it
+    write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
+    config = Config(geodb=args.geodb, state_dir=state_dir, dnssec=DnssecConfig(keys=keys))
+    path = build_query_path(config, open_geodb(args.geodb))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(HERE / "zones")).loaded))
     if args.general:
         path.handler.compiled = None

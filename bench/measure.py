@@ -28,6 +28,9 @@ MODES = {
     "geo-ecs-varied": ["-B", "-d", "varied.blob"],
     "geo-ecs-unique": ["-B", "-d", "unique.blob"],
     "geo-ecs-wide": ["-B", "-d", "wide.blob"],
+    # Signed answers (DO=1) from the same zone: static with dnsperf's DO bit, unique with DO in each query.
+    "static-signed": ["-D", "-d", "static.txt"],
+    "geo-ecs-unique-signed": ["-B", "-d", "unique-do.blob"],
 }
 
 

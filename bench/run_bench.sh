@@ -2,15 +2,17 @@
 # make bench: gslb measured with dnsperf on 127.0.0.1, with the repository's own zone, geo
 # database and workloads (see docs/performance.md).
 #
-#   bench/run_bench.sh            gslb alone: static and the three geo-ECS workloads, latency at a
-#                                 fixed load, TCP, health churn, and the in-process cost per query
+#   bench/run_bench.sh            gslb alone: static and the three geo-ECS workloads, static and
+#                                 geo-ecs-unique signed (DO=1), latency at a fixed load, TCP, health
+#                                 churn, and the in-process cost per query
 #   bench/run_bench.sh --peers    first the peers (gdnsd, PowerDNS, Knot) through an external
 #                                 harness ($PEERS_DIR/run_peers.sh), then gslb on the same query
 #                                 files, then the ratios
 #
 # Knobs: BENCH_PORT (5310), BENCH_HTTP_PORT (8063), BENCH_WORKERS (1), BENCH_MODES, DURATION (4),
 # REPS (3), LAT_QPS (1000), LAT_DURATION (3), TCP_DURATION (3), CHURN (1), INPROCESS (1),
-# BENCH_WORK (bench/run), BENCH_GSLB (the gslb command to measure: another build, to compare).
+# SIGNED (1; 0 for a build from before DNSSEC: no signed rows), BENCH_WORK (bench/run),
+# BENCH_GSLB (the gslb command to measure: another build, to compare).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +21,7 @@ WORK="${BENCH_WORK:-$HERE/run}"
 PORT="${BENCH_PORT:-5310}"
 HTTP_PORT="${BENCH_HTTP_PORT:-8063}"
 WORKERS="${BENCH_WORKERS:-1}"
-read -r -a MODES <<<"${BENCH_MODES:-static geo-ecs-varied geo-ecs-unique geo-ecs-wide}"
+read -r -a MODES <<<"${BENCH_MODES:-static static-signed geo-ecs-varied geo-ecs-unique geo-ecs-unique-signed geo-ecs-wide}"
 DURATION="${DURATION:-4}"
 REPS="${REPS:-3}"
 LAT_QPS="${LAT_QPS:-1000}"
@@ -27,6 +29,7 @@ LAT_DURATION="${LAT_DURATION:-3}"
 TCP_DURATION="${TCP_DURATION:-3}"
 CHURN="${CHURN:-1}"
 INPROCESS="${INPROCESS:-1}"
+SIGNED="${SIGNED:-1}"
 PY="$ROOT/.venv/bin/python"
 GSLB="${BENCH_GSLB:-$ROOT/.venv/bin/gslb}"
 QUERIES="$WORK/queries"
@@ -52,20 +55,31 @@ if [ "${1:-}" = --peers ]; then
                 www-ecs-unique.blob:unique.blob www-ecs-wide.blob:wide.blob; do
         ln -sf "$PEERS_RUN/queries/${pair%%:*}" "$QUERIES/${pair#*:}"
     done
+    "$PY" "$HERE/workloads.py" "$QUERIES" --signed-only   # their unique queries with DO=1, for the signed rows
 else
     "$PY" "$HERE/workloads.py" "$QUERIES"
 fi
 
 "$ROOT/.venv/bin/gslb" geodb build "$HERE/geo-bench.csv" "$WORK/geo-bench.mmdb" >/dev/null
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/token"
+ZONES="$HERE/zones"
+SIGNING="dnssec: {keys: $WORK/keys}"
+if [ "$SIGNED" = 1 ]; then
+    "$ROOT/.venv/bin/gslb" dnssec keygen example.test --keys "$WORK/keys" >/dev/null  # the bench zone is signed
+else  # a build of gslb from before DNSSEC: the same zone without its switch, and no signed rows
+    ZONES="$WORK/zones"; SIGNING=""
+    mkdir -p "$ZONES"; grep -v '^dnssec:' "$HERE/zones/example.test.yaml" > "$ZONES/example.test.yaml"
+    kept=(); for mode in "${MODES[@]}"; do [[ $mode == *-signed ]] || kept+=("$mode"); done; MODES=("${kept[@]}")
+fi
 cat > "$WORK/gslb.yaml" <<YAML
 dns:
   listen: ["127.0.0.1:$PORT"]
   workers: $WORKERS
 http: {listen: "127.0.0.1:$HTTP_PORT", token_file: $WORK/token}
-zones: $HERE/zones
+zones: $ZONES
 state_dir: $WORK/state
 geodb: $WORK/geo-bench.mmdb
+$SIGNING
 YAML
 
 "$GSLB" serve -c "$WORK/gslb.yaml" --log-level WARNING > "$WORK/gslb.log" 2>&1 &
@@ -80,7 +94,12 @@ measure() { "$PY" "$HERE/measure.py" --port "$PORT" --queries "$QUERIES" --serve
 
 log "gslb: ${MODES[*]}, $REPS repetitions of ${DURATION}s, server pinned to cpu0 and dnsperf to cpu1"
 for rep in $(seq "$REPS"); do               # repetitions interleaved: slow drifts spread evenly
-    for mode in "${MODES[@]}"; do
+    order=("${MODES[@]}")
+    if [ $((rep % 2)) = 0 ]; then            # every other repetition backwards: a signed row and its
+        order=()                             # unsigned row stay neighbours, each first half the time
+        for ((i = ${#MODES[@]} - 1; i >= 0; i--)); do order+=("${MODES[i]}"); done
+    fi
+    for mode in "${order[@]}"; do
         measure --mode "$mode" --rep "$rep" --duration "$DURATION" --out "$WORK/gslb.tsv"
     done
     if [ "$CHURN" = 1 ]; then
@@ -106,7 +125,7 @@ trap - EXIT
 
 if [ "$INPROCESS" = 1 ]; then
     log "in-process cost per query (no sockets)"
-    for mode in unique wide; do
+    for mode in unique unique-do wide; do
         taskset -c 0 "$PY" "$HERE/inprocess.py" --geodb "$WORK/geo-bench.mmdb" --queries "$QUERIES" --mode "$mode" \
             >> "$WORK/inprocess.jsonl"
     done

@@ -85,15 +85,22 @@ def subnet_check(subnets: int, geodb: str) -> None:
     import dns.edns
     import dns.message
 
-    from gslb.config.model import Config
+    from gslb.config.model import Config, DnssecConfig
     from gslb.dns.querypath import build_query_path
+    from gslb.dnssec.algorithms import ECDSAP256SHA256, PrivateKey
+    from gslb.dnssec.keyfiles import write_key
+    from gslb.dnssec.records import SEP, ZONE_KEY
     from gslb.geo.database import open_geodb
+    from gslb.wire.name import Name
     from gslb.zones.directory import load_zone_paths, zone_files
     from gslb.zones.zoneset import ZoneSet
 
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
-    state = tempfile.TemporaryDirectory(prefix="gslb-scale-")  # where the query path keeps its cookie secret
-    path = build_query_path(Config(geodb=geodb, state_dir=Path(state.name)), open_geodb(geodb))
+    state = tempfile.TemporaryDirectory(prefix="gslb-scale-")  # the cookie secret and the zone's key go there
+    keys = Path(state.name) / "keys"  # the bench zone is signed: a key for it
+    write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
+    config = Config(geodb=geodb, state_dir=Path(state.name), dnssec=DnssecConfig(keys=keys))
+    path = build_query_path(config, open_geodb(geodb))
     path.zones_changed(ZoneSet(report.loaded))
     handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")

@@ -1,4 +1,4 @@
-"""The `gslb` command: serve, check, explain, prober and geodb, each with -c/--config."""
+"""The `gslb` command: serve, check, explain, prober, geodb and dnssec, each with -c/--config."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gslb import __version__
-from gslb.commands import check, explain, geodb, serve
+from gslb.commands import check, dnssec, explain, geodb, serve
 from gslb.config.load import ConfigError
 from gslb.prober import command as prober
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gslb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (serve, check, explain, prober, geodb):
+    for module in (serve, check, explain, prober, geodb, dnssec):
         module.register(sub, add_config_arg)
     return parser
 

@@ -163,7 +163,7 @@ def test_sighup_rotates_tokens_and_names_settings_that_need_a_restart(tmp_path: 
         assert status == 422
         assert body["settings"]["problems"] == [
             f"{server.config_path}:{len(server.config_path.read_text().splitlines())}: bogus_key: unknown key "
-            "(expected one of: dns, http, zones, state_dir, geodb, health, log, updates)"]
+            "(expected one of: dns, http, zones, state_dir, geodb, health, log, updates, dnssec)"]
         assert call_api(server, "GET", "/v1/overrides", token="rotated-operator-token")[0] == 200
         assert "rotated-operator-token" not in server.log_text()
     finally:

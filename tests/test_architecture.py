@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("health",),
     ("steering",),
     ("engine",),
-    ("updates",),
+    ("updates", "dnssec"),
     ("dns",),
     ("api",),
     ("server", "prober"),

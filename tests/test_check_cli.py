@@ -155,7 +155,8 @@ def test_bad_config_file(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{config}:2: zone: unknown key (expected one of: dns, http, zones, state_dir, geodb, health, log, updates)",
+        f"{config}:2: zone: unknown key (expected one of: dns, http, zones, state_dir, geodb, health, log, updates, "
+        "dnssec)",
         f"{config}:3: dns.max_udp_size: '100' is not a size from 512 to 65535",
     ]
 

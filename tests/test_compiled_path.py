@@ -6,7 +6,9 @@ and see the same health views at the same moments, so round-robin steps and weig
 up query by query. The stream mixes letter case (0x20), cookies, NSID requests, DO, payload
 sizes, ECS of every prefix length for both families, IPv6 and IPv4 sources, UDP and TCP, every
 kind of name (static, steered by every method, wildcard, CNAME chains, delegations, NXDOMAIN,
-NODATA, other zones) and health changes between queries.
+NODATA, other zones) and health changes between queries. Two of the zones are signed (one with
+a combined ECDSA key, one with an Ed25519 KSK/ZSK split), so DO=1 queries, with and without the
+CO flag, get signed answers on both paths; each handler has its own signer on the same clock.
 """
 
 from __future__ import annotations
@@ -22,14 +24,19 @@ import dns.message
 import dns.rcode
 import pytest
 
-from gslb.config.model import DnsConfig
+from gslb.config.model import DnsConfig, DnssecConfig
 from gslb.dns.cookies import ServerCookies
 from gslb.dns.handler import QueryHandler, ServingState
+from gslb.dnssec.algorithms import ECDSAP256SHA256, ED25519, PrivateKey
+from gslb.dnssec.keyfiles import write_key
+from gslb.dnssec.records import SEP, ZONE_KEY
+from gslb.dnssec.signer import Signer
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
 from gslb.geo.database import GeoDatabase
 from gslb.health.view import HealthView, Measurements, State
 from gslb.steering.engine import SteeringEngine
+from gslb.wire.name import Name
 from gslb.zones.directory import load_zone_paths
 from gslb.zones.zoneset import ZoneSet
 from tests import steering_zone, types_zone
@@ -49,16 +56,17 @@ NAMES = [
     "host.types.test", "_443._tcp.www.types.test", "sip.types.test",
 ]
 TYPES = ["A", "A", "A", "AAAA", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "SRV", "CNAME", "CAA", "PTR", "DS",
-         "HTTPS", "HTTPS", "SVCB", "TLSA", "SSHFP", "NAPTR"]
+         "HTTPS", "HTTPS", "SVCB", "TLSA", "SSHFP", "NAPTR", "DNSKEY", "CDS"]
 SAMPLE = int(os.environ.get("GSLB_EQUIVALENCE_SAMPLE", "30000"))
 
 
 @pytest.fixture(scope="module")
 def zones(tmp_path_factory: pytest.TempPathFactory) -> ZoneSet:
     folder = tmp_path_factory.mktemp("compiled")
-    (folder / "steer.test.yaml").write_text(steering_zone.TEXT)
+    (folder / "steer.test.yaml").write_text("dnssec: true\n" + steering_zone.TEXT)
+    (folder / "example.com.yaml").write_text("dnssec: true\n" + (EXAMPLE_ZONES / "example.com.yaml").read_text())
     (folder / f"{types_zone.ZONE}.yaml").write_text(types_zone.TEXT)
-    paths = [EXAMPLE_ZONES / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml",
+    paths = [folder / "example.com.yaml", folder / "steer.test.yaml", ROOT / "bench/zones/example.test.yaml",
              folder / f"{types_zone.ZONE}.yaml"]
     report = load_zone_paths([Path(p) for p in paths])
     assert not report.rejected
@@ -67,14 +75,29 @@ def zones(tmp_path_factory: pytest.TempPathFactory) -> ZoneSet:
 
 SECRET = bytes.fromhex("e5e973e5a6b2a43f48e7dc849e37bfcf")
 NOW = [1_800_000_000.0]  # the clock both handlers' cookies read: they stamp and check alike
+RRSIG_TYPE = b"\x00\x2e\x00\x01"  # type RRSIG, class IN
+CLOCK = 1_800_000_000.0  # one moment for both signers: equal signatures, ECDSA signing deterministically
 
 
-def handler(zones: ZoneSet, compiled: bool) -> QueryHandler:
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("compiled-keys")
+    write_key(folder, Name.from_text("example.com"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
+    write_key(folder, Name.from_text("steer.test"), PrivateKey.generate(ED25519), ZONE_KEY | SEP, {})
+    write_key(folder, Name.from_text("steer.test"), PrivateKey.generate(ED25519), ZONE_KEY, {})
+    return folder
+
+
+def handler(zones: ZoneSet, compiled: bool, keys: Path) -> QueryHandler:
     engine = SteeringEngine(GeoDatabase.open(str(built_test_geodb())), seed=7)
     responder = Responder(Resolver(engine), "ns-test")
     cookies = ServerCookies((SECRET,), clock=lambda: NOW[0])
-    return QueryHandler(ServingState(zones), responder, DnsConfig(nsid="ns-test"), engine if compiled else None,
-                        cookies)
+    signer = Signer(DnssecConfig(keys=keys), clock=lambda: CLOCK)
+    built = QueryHandler(ServingState(zones), responder, DnsConfig(nsid="ns-test"), engine if compiled else None,
+                         cookies, signer)
+    built.zones_changed(zones)
+    assert len(signer.zones) == 2
+    return built
 
 
 def random_cookie(rng: random.Random, source: str) -> dns.edns.CookieOption:
@@ -123,7 +146,9 @@ def random_query(rng: random.Random) -> tuple[bytes, str, bool]:
         options.append(dns.edns.GenericOption(12, bytes(rng.randrange(0, 40))))  # padding
     use_edns = 0 if options or rng.random() < 0.6 else False
     query = dns.message.make_query(name, rdtype, rdclass=rdclass, use_edns=use_edns, options=options,
-                                   payload=rng.choice((512, 600, 1232, 4096)), want_dnssec=rng.random() < 0.2)
+                                   payload=rng.choice((512, 600, 1232, 4096)), want_dnssec=rng.random() < 0.3)
+    if query.edns >= 0 and rng.random() < 0.1:
+        query.ednsflags |= 0x4000  # CO: compact answers OK (RFC 9824)
     if rng.random() < 0.3:
         query.flags &= ~dns.flags.RD
     if rng.random() < 0.1:
@@ -149,8 +174,9 @@ def random_view(rng: random.Random, zones: ZoneSet, generation: int) -> HealthVi
     return HealthView(states, generation, Measurements(pool_load=loads))
 
 
-def test_compiled_and_general_paths_give_the_same_bytes(zones: ZoneSet) -> None:
-    compiled, general = handler(zones, True), handler(zones, False)
+def test_compiled_and_general_paths_give_the_same_bytes(zones: ZoneSet, keys: Path) -> None:
+    compiled, general = handler(zones, True, keys), handler(zones, False, keys)
+    signed_ready = 0  # compiled-path replies that carry an RRSIG (a rough test: the type's bytes appear)
     rng = random.Random(20261204)
     generation = 0
     for index in range(SAMPLE):
@@ -162,18 +188,22 @@ def test_compiled_and_general_paths_give_the_same_bytes(zones: ZoneSet) -> None:
         NOW[0] += rng.random() * 0.5
         data, source, tcp = random_query(rng)
         address = ipaddress.ip_address(source)
+        assert compiled.compiled is not None
+        before = compiled.compiled.answered
         fast = compiled.handle(data, address, tcp)
         slow = general.handle(data, address, tcp)
         assert (fast is None) == (slow is None), index
         if fast is not None and slow is not None:
             assert fast[:2] == data[:2]
             assert fast[2:] == slow[2:], (index, dns.message.from_wire(data), dns.message.from_wire(slow))
-    assert compiled.compiled is not None
+            if compiled.compiled.answered > before and RRSIG_TYPE in fast:
+                signed_ready += 1
     assert compiled.compiled.answered > SAMPLE // 2, "most queries should come from the compiled path"
+    assert signed_ready > SAMPLE // 20, "signed answers should come from the compiled path too"
 
 
-def test_the_compiled_path_counts_like_the_general_path(zones: ZoneSet) -> None:
-    compiled, general = handler(zones, True), handler(zones, False)
+def test_the_compiled_path_counts_like_the_general_path(zones: ZoneSet, keys: Path) -> None:
+    compiled, general = handler(zones, True, keys), handler(zones, False, keys)
     rng = random.Random(5)
     for _ in range(3000):
         data, source, tcp = random_query(rng)
@@ -185,9 +215,9 @@ def test_the_compiled_path_counts_like_the_general_path(zones: ZoneSet) -> None:
     assert compiled.stats.truncated == general.stats.truncated
 
 
-def test_a_health_change_recomputes_only_what_is_asked(zones: ZoneSet) -> None:
+def test_a_health_change_recomputes_only_what_is_asked(zones: ZoneSet, keys: Path) -> None:
     """After a new view the next answer follows it, and the answers not asked for cost nothing."""
-    fast = handler(zones, True)
+    fast = handler(zones, True, keys)
     query = dns.message.make_query("order.steer.test", "A").to_wire()
     source = ipaddress.ip_address("127.0.0.1")
     before = dns.message.from_wire(fast.handle(query, source, False) or b"")
@@ -198,13 +228,13 @@ def test_a_health_change_recomputes_only_what_is_asked(zones: ZoneSet) -> None:
     assert [r.to_text() for r in after.answer[0]] == ["203.0.113.200"]  # the spare pool
 
 
-def test_rate_limiting_charges_and_slips_as_the_general_path_does(zones: ZoneSet) -> None:
+def test_rate_limiting_charges_and_slips_as_the_general_path_does(zones: ZoneSet, keys: Path) -> None:
     """Both paths charge, drop and slip alike; a valid server cookie exempts in both, and a client
     that sent a cookie is slipped BADCOOKIE instead of TC=1 in both."""
     from gslb.config.model import RateLimit
     from gslb.dns.ratelimit import RateLimiter
 
-    compiled, general = handler(zones, True), handler(zones, False)
+    compiled, general = handler(zones, True, keys), handler(zones, False, keys)
     now = [0.0]
     limits = [RateLimiter(RateLimit(5, 2, 2), clock=lambda: now[0]) for _ in range(2)]
     rng = random.Random(11)

@@ -79,7 +79,8 @@ def test_every_config_error_with_its_line(tmp_path: Path) -> None:
         f"{path}:6: http.listen: port '99999' is not a number from 0 to 65535",
         f"{path}:7: health.quorum: '2' is not a share above 0 and at most 1, 'any' or 'all'",
         f"{path}:7: health.local_prober: 'maybe' is not true or false",
-        f"{path}:8: extra: unknown key (expected one of: dns, http, zones, state_dir, geodb, health, log, updates)",
+        f"{path}:8: extra: unknown key (expected one of: dns, http, zones, state_dir, geodb, health, log, updates, "
+        "dnssec)",
     ]
 
 

@@ -29,7 +29,7 @@ EXAMPLE = ROOT / "zones" / "example.com.yaml"
 # The two lines most tests start with; `records:` then sits on line 3 and its first name on line 4.
 HEAD = "zone: example.com\nns: [ns1.example.net.]\n"
 
-TOP_KEYS = "zone, ttl, soa, ns, records" + "".join(f", {section}" for section in policy.SECTIONS)
+TOP_KEYS = "zone, ttl, soa, ns, dnssec, records" + "".join(f", {section}" for section in policy.SECTIONS)
 NAME_KEYS = "A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA, NAPTR, DS, SSHFP, TLSA, SVCB, HTTPS, ttl, service"
 SOA_KEYS = "primary, contact, serial, refresh, retry, expire, minimum"
 TTL_RANGE = "(whole seconds from 0 to 2147483647)"

@@ -37,6 +37,7 @@ from gslb.config.model import (
     Config,
     CookieConfig,
     DnsConfig,
+    DnssecConfig,
     HealthConfig,
     HttpConfig,
     LogConfig,
@@ -87,6 +88,13 @@ def _geodb(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"'{value}' is not 'bundled', 'none' or a path to an .mmdb file")
     return value
+
+
+def _validity(value: Any) -> float:
+    seconds = duration(value)
+    if seconds < 6 * 3600:
+        raise ValueError(f"'{value}' is shorter than 6h (signatures start an hour back and are renewed halfway)")
+    return seconds
 
 
 def redacted_url(url: str) -> str:
@@ -176,6 +184,11 @@ SCHEMA = Section(Config, {
         "policy": Setting(update_policy),
         "max_records": Setting(whole(1, 1_000_000)),
     }, optional=True),
+    "dnssec": Section(DnssecConfig, {
+        "keys": Setting(path_text, path=True),
+        "signature_validity": Setting(_validity),
+        "signature_cache": Setting(whole(100, what="a number of signatures")),
+    }),
 })
 
 

@@ -127,6 +127,18 @@ class UpdatesConfig:
 
 
 @dataclass(frozen=True)
+class DnssecConfig:
+    """Online signing (docs/dnssec.md): where the keys are and how long signatures last.
+
+    Which zones are signed is said in each zone file (`dnssec: true`).
+    """
+
+    keys: Path = Path("keys")
+    signature_validity: float = 7 * 24 * 3600.0  # renewed when half has passed
+    signature_cache: int = 100_000  # signatures kept; the cache starts over when full
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path | None = None  # where it was read from; None: built-in defaults
     dns: DnsConfig = field(default_factory=DnsConfig)
@@ -137,3 +149,4 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
     updates: UpdatesConfig | None = None  # None: an UPDATE gets NOTIMP, as before
+    dnssec: DnssecConfig = field(default_factory=DnssecConfig)

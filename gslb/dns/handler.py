@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from time import perf_counter
+from time import perf_counter, time
 
 from gslb.config.model import DnsConfig
 from gslb.dns.compiled.path import CompiledPath
@@ -23,6 +23,8 @@ from gslb.dns.querylog import QueryLog
 from gslb.dns.ratelimit import ERROR_IDENTITY, SEND, SLIP, RateLimiter, limited_reply, response_identity
 from gslb.dns.render import render_answer
 from gslb.dns.stats import QueryStats
+from gslb.dnssec.secure import secure
+from gslb.dnssec.signer import Signer
 from gslb.engine.respond import Responder
 from gslb.steering.client import Client
 from gslb.steering.engine import SteeringEngine
@@ -46,21 +48,30 @@ class ServingState:
 
 class QueryHandler:
     def __init__(self, state: ServingState, responder: Responder, config: DnsConfig,
-                 steering: SteeringEngine | None = None, cookies: ServerCookies | None = None) -> None:
+                 steering: SteeringEngine | None = None, cookies: ServerCookies | None = None,
+                 signer: Signer | None = None) -> None:
         """`steering`: the engine behind `responder`, for the compiled path; None: general path only.
-        `cookies`: DNS cookies (RFC 7873) are answered; None: COOKIE options are ignored."""
+        `cookies`: DNS cookies (RFC 7873) are answered; None: COOKIE options are ignored.
+        `signer`: signs the answers of zones with `dnssec: true` (gslb.dnssec)."""
         self.state = state
+        self.signer = signer
         self.responder = responder
         self.max_udp_size = config.max_udp_size
         self.nsid = config.nsid.encode() if config.nsid else None
         self.cookies = cookies
         self.stats = QueryStats()
         self.query_log: QueryLog | None = None  # set when log.queries.sample > 0
-        self.compiled = (CompiledPath(steering, config.max_udp_size, self.nsid, cookies)
-                         if steering is not None else None)
+        self.compiled = None
+        if steering is not None:
+            clock = signer.clock if signer is not None else time
+            self.compiled = CompiledPath(steering, config.max_udp_size, self.nsid, cookies, clock)
 
-    def zones_changed(self) -> None:
-        """New zones: ready answers made from the old ones go (health changes need nothing here)."""
+    def zones_changed(self, zones: ZoneSet | None = None) -> None:
+        """New zones: ready answers made from the old ones go (health changes need nothing here),
+        and the signed zones' keys are read again."""
+        if self.signer is not None and zones is not None:
+            for problem in self.signer.zones_changed(zones):
+                log.error("DNSSEC: %s", problem, extra={"event": "dnssec_keys", "problem": problem})
         if self.compiled is not None:
             self.compiled.clear()
 
@@ -117,8 +128,13 @@ class QueryHandler:
         ecs = edns.ecs if edns is not None else None
         zones = self.state.zones
         answer = self.responder.respond(zones, question.name, question.qtype, question.qclass, Client(source, ecs))
+        sent = answer  # the engine's answer, or the signed one
+        if self.signer is not None:
+            sent = secure(self.signer, zones, question.name, question.qtype, answer,
+                          edns is not None and edns.do, edns is not None and edns.co)
+        identity = response_identity(question, answer) if sent is not answer or limiter is not None else None
         if found is not None and self.compiled is not None:
-            self.compiled.learn(found, zones, question, answer, source)
+            self.compiled.learn(found, zones, question, sent, source, identity)
         if tcp:
             limit = TCP_LIMIT
         elif edns is None:
@@ -127,17 +143,17 @@ class QueryHandler:
             limit = max(PLAIN_UDP_LIMIT, min(edns.payload, self.max_udp_size))
         scope = answer.scope if ecs is not None and ecs.source_prefix > 0 else 0
         proven, cookie = self._cookie(edns, source)
-        opt = opt_for(edns, self.max_udp_size, answer.rcode, self.nsid, scope, cookie)
+        opt = opt_for(edns, self.max_udp_size, sent.rcode, self.nsid, scope, cookie)
         if self.query_log is not None:
             self.query_log.record(source, query, answer, scope, tcp)
         # Rate limiting (UDP): decided before encoding, so a drop costs no encoding. A valid server
         # cookie proves the source is not spoofed: such a client is never limited (RFC 7873 section 5.2.5).
         if limiter is not None and not proven:
-            verdict = limiter.check(source, response_identity(question, answer))
+            verdict = limiter.check(source, identity)  # type: ignore[arg-type]
             if verdict != SEND:
-                reply = self._limited(query.header, question, answer.rcode, edns, scope, opt, cookie, verdict)
+                reply = self._limited(query.header, question, sent.rcode, edns, scope, opt, cookie, verdict)
                 return reply, answer.zone, question.qtype, ecs is not None, answer.counted
-        reply = render_answer(query.header, question, answer, limit, opt)
+        reply = render_answer(query.header, question, sent, limit, opt)
         return reply, answer.zone, question.qtype, ecs is not None, answer.counted
 
     def _cookie(self, edns: Edns | None, source: IPAddress) -> tuple[bool, bytes | None]:

@@ -18,6 +18,7 @@ from gslb.dns.ratelimit import RateLimiter
 from gslb.dns.server import DnsServer
 from gslb.dns.stats import DnsCounters, RateLimitStats
 from gslb.dns.udp import UpdateHandle
+from gslb.dnssec.signer import Signer
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
 from gslb.geo.database import GeoDatabase
@@ -40,7 +41,7 @@ class QueryPath:
         """A new zone set: answer from it on the next query."""
         self.state.zones = zones
         self.steering.zones_changed()
-        self.handler.zones_changed()
+        self.handler.zones_changed(zones)
 
     def records_changed(self, zones: ZoneSet) -> None:
         """A new zone set that differs only in records (a dynamic update): the policies are the
@@ -77,7 +78,8 @@ def build_query_path(config: Config, geo: GeoDatabase | None, listen: tuple[Endp
     state = ServingState()
     steering = SteeringEngine(geo)
     responder = Responder(Resolver(steering), config.dns.nsid)
-    handler = QueryHandler(state, responder, config.dns, steering, ServerCookies.from_config(config))
+    handler = QueryHandler(state, responder, config.dns, steering, ServerCookies.from_config(config),
+                           Signer(config.dnssec))
     handler.query_log = open_query_log(config.log.queries, config.log.format)
     limiter = RateLimiter(config.dns.rate_limit) if config.dns.rate_limit is not None else None
     dns = DnsServer(handler.handle, config.dns, listen or config.dns.listen, reuse_port=reuse_port,

@@ -3,7 +3,7 @@
 `render_answer` enforces the size rules of docs/dns-behaviour.md: drop additional records first;
 then shorten a steered selection (it is a choice, so fewer addresses is still a correct answer);
 a static RRset is never cut, so as a last resort the reply goes out with TC=1 and no records,
-and the client retries over TCP.
+and the client retries over TCP. A signed selection that is shortened is signed again as sent.
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ def _encode(
 ) -> bytes:
     writer = Writer(question)
     ancount = 0
+    resign = getattr(answer, "resign", None)  # a signed answer: the shortened selection gets its own RRSIG
+    signature_at = answer.trim_index + 1 if trim_to is not None and resign is not None else -1  # type: ignore[operator]
     for index, rrset in enumerate(answer.answer):
+        if index == signature_at:
+            selection = answer.answer[index - 1]
+            rrset = resign(selection.with_rdatas(selection.rdatas[:trim_to]))  # type: ignore[misc]
         ancount += writer.rrset(rrset, trim_to if index == answer.trim_index else None)
     nscount = sum(writer.rrset(rrset) for rrset in answer.authority)
     arcount = sum(writer.rrset(rrset) for rrset in additional)

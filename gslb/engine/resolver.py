@@ -24,6 +24,16 @@ ADDRESS_TYPES = (RRType.A, RRType.AAAA)
 TARGET_TYPES = frozenset((RRType.NS, RRType.MX, RRType.SRV))
 
 
+def wildcard_node(zone: Zone, qname: Name) -> Node | None:
+    """The wildcard at the closest encloser, if there is one (RFC 4592 section 3.3.1)."""
+    encloser = qname.parent()
+    while encloser.wire not in zone.existing:
+        if encloser == zone.origin or not encloser.labels:
+            return None
+        encloser = encloser.parent()
+    return zone.nodes.get(encloser.prepend(WILDCARD_LABEL).wire)
+
+
 class Steering(Protocol):
     """Answers names that point at a service; the resolver asks it and nothing else does."""
 
@@ -38,6 +48,11 @@ class Resolver:
         zone = zones.find(qname)
         if zone is None:
             return Answer(rcode=Rcode.REFUSED, authoritative=False)
+        if qtype == RRType.DS and qname == zone.origin and qname.labels:
+            # DS is the parent's (RFC 4035 section 3.1.4.1): answered from the parent when it is ours too.
+            parent = zones.find(qname.parent())
+            if parent is not None and qname.wire in parent.cuts:
+                zone = parent
         answer = Answer(zone=zone.origin.text)
         seen: set[bytes] = set()
         name = qname
@@ -94,15 +109,7 @@ class Resolver:
                 return zone.nodes[name.wire]
         return None
 
-    @staticmethod
-    def _wildcard(zone: Zone, qname: Name) -> Node | None:
-        """The wildcard at the closest encloser, if there is one (RFC 4592 section 3.3.1)."""
-        encloser = qname.parent()
-        while encloser.wire not in zone.existing:
-            if encloser == zone.origin or not encloser.labels:
-                return None
-            encloser = encloser.parent()
-        return zone.nodes.get(encloser.prepend(WILDCARD_LABEL).wire)
+    _wildcard = staticmethod(wildcard_node)
 
     def _answer_from_node(
         self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client, answer: Answer

@@ -10,6 +10,7 @@ same rules:
 - AXFR and IXFR: REFUSED (zone transfers are not offered);
 - MAILA and MAILB: NOTIMP (obsolete, RFC 2505 section 3);
 - a question of type OPT: FORMERR (OPT is a pseudo-record, never a question, RFC 6891 section 6.1.1);
+- a question of type NXNAME: FORMERR (a meta-type of compact denial, RFC 9824 section 3.5);
 - everything else: the resolver.
 """
 
@@ -25,7 +26,7 @@ from gslb.zones.zoneset import ZoneSet
 
 CHAOS_ID_NAMES = frozenset((Name.from_text("id.server.").wire, Name.from_text("hostname.bind.").wire))
 NOT_OFFERED = {RRType.AXFR: Rcode.REFUSED, RRType.IXFR: Rcode.REFUSED, RRType.MAILA: Rcode.NOTIMP,
-               RRType.MAILB: Rcode.NOTIMP, RRType.OPT: Rcode.FORMERR}
+               RRType.MAILB: Rcode.NOTIMP, RRType.OPT: Rcode.FORMERR, RRType.NXNAME: Rcode.FORMERR}
 
 
 class Responder:

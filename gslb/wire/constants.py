@@ -18,9 +18,15 @@ class RRType(IntEnum):
     OPT = 41
     DS = 43
     SSHFP = 44
+    RRSIG = 46
+    NSEC = 47
+    DNSKEY = 48
     TLSA = 52
+    CDS = 59
+    CDNSKEY = 60
     SVCB = 64
     HTTPS = 65
+    NXNAME = 128  # RFC 9824: a meta-type only seen in a compact denial's NSEC bitmap
     TKEY = 249
     TSIG = 250
     IXFR = 251
@@ -85,6 +91,7 @@ OPTION_ECS = 8
 OPTION_COOKIE = 10  # RFC 7873
 
 EDNS_DO = 0x8000
+EDNS_CO = 0x4000  # Compact Answers OK (RFC 9824 section 5.1)
 
 HEADER_SIZE = 12
 PLAIN_UDP_LIMIT = 512

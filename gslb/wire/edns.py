@@ -78,3 +78,4 @@ class Edns:
     nsid: bool  # the client asked for our NSID
     ecs: ClientSubnet | None
     cookie: bytes | None = None  # the first COOKIE option's data, well formed (RFC 7873 section 4)
+    co: bool = False  # Compact Answers OK (RFC 9824 section 5.1): NXDOMAIN may keep its rcode when signed

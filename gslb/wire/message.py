@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import dataclass
 
 from gslb.wire.constants import (
+    EDNS_CO,
     EDNS_DO,
     FLAG_CD,
     FLAG_QR,
@@ -251,6 +252,7 @@ def _parse_opt(
     payload = int.from_bytes(data[fixed + 2 : fixed + 4], "big")
     version = data[fixed + 5]
     do = bool(int.from_bytes(data[fixed + 6 : fixed + 8], "big") & EDNS_DO)
+    co = bool(data[fixed + 6] & (EDNS_CO >> 8))
     nsid = False
     ecs: ClientSubnet | None = None
     ecs_error: str | None = None
@@ -283,7 +285,7 @@ def _parse_opt(
                 cookie = bytes(value)
             else:
                 cookie_error = f"COOKIE option of {length} bytes (8, or 16 to 40)"
-    edns = Edns(payload, version, do, nsid, ecs, cookie)
+    edns = Edns(payload, version, do, nsid, ecs, cookie, co)
     if version != 0:
         raise QueryError(Rcode.BADVERS, f"EDNS version {version}", header, question,
                          Edns(payload, version, do, nsid, None))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 
 from gslb.wire.constants import (
+    EDNS_CO,
     EDNS_DO,
     FLAG_AA,
     FLAG_CD,
@@ -93,8 +94,8 @@ def response_flags(header: Header, rcode: int, authoritative: bool, truncated: b
 
 
 def build_opt(payload: int, rcode: int, do: bool, nsid: bytes | None, ecs: ClientSubnet | None, scope: int,
-              cookie: bytes | None = None) -> bytes:
-    """Our OPT record: payload size, extended rcode bits, DO echoed, NSID, ECS and COOKIE options."""
+              cookie: bytes | None = None, co: bool = False) -> bytes:
+    """Our OPT record: payload size, extended rcode bits, DO and CO echoed, NSID, ECS and COOKIE options."""
     options = b""
     if nsid is not None:
         options += struct.pack("!HH", OPTION_NSID, len(nsid)) + nsid
@@ -102,7 +103,7 @@ def build_opt(payload: int, rcode: int, do: bool, nsid: bytes | None, ecs: Clien
         options += ecs.encode(scope)
     if cookie is not None:
         options += struct.pack("!HH", OPTION_COOKIE, len(cookie)) + cookie
-    ttl = ((rcode >> 4) << 24) | (EDNS_DO if do else 0)
+    ttl = ((rcode >> 4) << 24) | (EDNS_DO if do else 0) | (EDNS_CO if co else 0)
     return b"\x00" + _RR_FIXED.pack(RRType.OPT, payload, ttl, len(options)) + options
 
 
@@ -129,4 +130,4 @@ def opt_for(edns: Edns | None, payload: int, rcode: int, nsid: bytes | None, sco
     """The OPT to send back: only when the query had one (RFC 6891 section 7); `cookie`: our COOKIE option's data."""
     if edns is None:
         return None
-    return build_opt(payload, rcode, edns.do, nsid if edns.nsid else None, edns.ecs, scope, cookie)
+    return build_opt(payload, rcode, edns.do, nsid if edns.nsid else None, edns.ecs, scope, cookie, edns.co)

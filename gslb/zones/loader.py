@@ -31,11 +31,13 @@ from gslb.zones.rtypes import STATIC_TYPES, parse_rdata
 from gslb.zones.svcb import HintedRdata
 
 ZONE_SUFFIXES = (".yaml", ".yml")
-TOP_KEYS = ("zone", "ttl", "soa", "ns", "records", *policy_mod.SECTIONS)
+TOP_KEYS = ("zone", "ttl", "soa", "ns", "dnssec", "records", *policy_mod.SECTIONS)
 SOA_KEYS = ("primary", "contact", "serial", "refresh", "retry", "expire", "minimum")
 SOA_DEFAULTS = {"refresh": 7200, "retry": 3600, "expire": 1209600, "minimum": 60}
 MAX_TTL = 2**31 - 1
 DEFAULT_TTL = 300
+
+DELEGATION_TYPES = (RRType.NS, RRType.DS, RRType.A, RRType.AAAA)
 
 SerialSource = Callable[[Name, str], int]
 
@@ -185,7 +187,15 @@ class _ZoneBuilder:
             policy=policy,
             loaded_at=time.time(),
             warnings=tuple(relative_name_warnings(self.doc, origin, self.file)),
+            dnssec=self.dnssec(),
         )
+
+    def dnssec(self) -> bool:
+        value = self.doc.get("dnssec", False)
+        if not isinstance(value, bool):
+            self.add(self.doc.line_of("dnssec"), "dnssec", f"'{value}' is not true or false")
+            return False
+        return value
 
     def origin(self) -> Name | None:
         doc = self.doc
@@ -409,11 +419,11 @@ class _ZoneBuilder:
                          f"below the delegation at {cut.text}: only glue (A, AAAA) may be here")
         for wire in cuts:
             delegation = nodes[wire]
-            allowed = (RRType.NS, RRType.DS, RRType.A, RRType.AAAA)
-            extra = [RRType(t).name for t in delegation.rrsets if t not in allowed]
+            extra = [RRType(t).name for t in delegation.rrsets if t not in DELEGATION_TYPES]
             if extra or delegation.service:
                 self.add(delegation.line, f"records.{delegation.name.relative_to(origin)}",
-                         f"a delegation may hold only NS, DS and glue (A, AAAA), not {', '.join(extra or ['service'])}")
+                         f"a delegation may hold only NS, DS and glue (A, AAAA), not "
+                         f"{', '.join(extra or ['service'])}")
             for rdata in delegation.rrsets[RRType.NS].rdatas:
                 target = rdata.target
                 assert target is not None

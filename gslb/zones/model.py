@@ -69,6 +69,7 @@ class Zone:
     loaded_at: float = field(default=0.0, compare=False)
     dynamic: DynamicRecords | None = None  # the dynamic records merged in (None: the file alone)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)  # accepted, but worth a look
+    dnssec: bool = False  # answers are signed (docs/dnssec.md)
 
     def node(self, name: Name) -> Node | None:
         return self.nodes.get(name.wire)

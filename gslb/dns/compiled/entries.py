@@ -11,6 +11,7 @@ A steered name keeps one `Ready` per decision: a rotating answer keeps each step
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from gslb.dns.ratelimit import Identity, response_identity
@@ -39,6 +40,7 @@ class Ready:
     rotates: bool = False  # a steered answer: each one takes a step of the round-robin order
     generation: int = 0  # the health view it was computed under (steered answers)
     size: int = 0  # bytes of the sections (every rotation step has the same)
+    expires: float | None = None  # when a signature or key set in it is due to change (UNIX time); None: never
 
 
 @dataclass(slots=True)
@@ -54,15 +56,18 @@ class Steered:
     answers: dict[tuple, Ready] = field(default_factory=dict)
 
 
-def ready_from(answer: Answer, question: Question, generation: int = 0) -> Ready | None:
+def ready_from(answer: Answer, question: Question, generation: int = 0, identity: Identity | None = None
+               ) -> Ready | None:
     """The answer's sections, every rotation step encoded; None when it cannot be kept.
 
     It cannot be kept when chance decided it (a weighted pick, a sample of addresses), or when
-    it does not fit a TCP message, so it would go out truncated.
+    it does not fit a TCP message, so it would go out truncated. `identity`: what rate limiting
+    charges it to, when that is not what the answer shows (a signed answer).
     """
+    if identity is None:
+        identity = response_identity(question, answer)
     if answer.variants == 0:
-        return Ready((), b"", b"", 0, answer.rcode, answer.zone, response_identity(question, answer),
-                     answer.counted, generation=generation)
+        return Ready((), b"", b"", 0, answer.rcode, answer.zone, identity, answer.counted, generation=generation)
     replies = [render_answer(HEADER, question, step, TCP_LIMIT, None) for step in _rotations(answer)]
     if replies[0][2] & (FLAG_TC >> 8):
         return None
@@ -72,10 +77,16 @@ def ready_from(answer: Answer, question: Question, generation: int = 0) -> Ready
     flags = FLAG_QR | (FLAG_AA if answer.authoritative else 0) | (answer.rcode & 0xF)
     return Ready(
         tuple(reply[start:] for reply in replies), counts, counts[:6] + ar.to_bytes(2, "big"), flags,
-        answer.rcode, answer.zone, response_identity(question, answer), answer.counted,
+        answer.rcode, answer.zone, identity, answer.counted,
         rotates=answer.steered is not None and not answer.steered.servfail, generation=generation,
-        size=len(replies[0]) - start,
+        size=len(replies[0]) - start, expires=_expires(answer),
     )
+
+
+def _expires(answer: Answer) -> float | None:
+    """When a DNSSEC answer stops being right (a signature's renewal, a key's timing); None: never."""
+    expires = getattr(answer, "expires", math.inf)
+    return None if expires == math.inf else expires
 
 
 def _rotations(answer: Answer) -> list[Answer]:

@@ -17,12 +17,15 @@ starts over when full, so memory stays bounded whatever the traffic.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from time import time
 from typing import Any
 
 from gslb.dns.compiled.entries import Ready, Steered, ready_from
 from gslb.dns.compiled.scan import ECS, ECS_SOURCE, KEY, Scanned, scan_query
 from gslb.dns.cookies import ServerCookies
-from gslb.dns.ratelimit import SEND, SLIP, RateLimiter
+from gslb.dns.ratelimit import SEND, SLIP, Identity, RateLimiter
+from gslb.dnssec.secure import SignedAnswer
 from gslb.engine.answer import Answer
 from gslb.steering.engine import SteeringEngine
 from gslb.steering.select import client_bucket
@@ -41,13 +44,15 @@ FLAG_TC = 0x0200
 ECS_CODE = b"\x00\x08"
 COOKIE_CODE = b"\x00\x0a"
 BADCOOKIE_LOW, BADCOOKIE_HIGH = 23 & 0xF, bytes((23 >> 4,))  # the rcode's header bits and OPT byte
-DO_SET, DO_CLEAR = b"\x80\x00", b"\x00\x00"  # the EDNS flags we send: DO echoed
+EDNS_FLAGS = (b"\x00\x00", b"\x40\x00", b"\x80\x00", b"\xc0\x00")  # the flags we send, by DO and CO >> 6: echoed
 
 
 class CompiledPath:
     def __init__(self, steering: SteeringEngine, max_udp_size: int, nsid: bytes | None,
-                 cookies: ServerCookies | None = None) -> None:
+                 cookies: ServerCookies | None = None, clock: Callable[[], float] = time) -> None:
+        """`clock`: the signer's, which says when a signed answer is due for renewal."""
         self.steering = steering
+        self._now = clock
         self.max_udp_size = max_udp_size
         self.cookies = cookies
         self._opt_head = b"\x00\x00\x29" + max_udp_size.to_bytes(2, "big") + b"\x00\x00"  # OPT up to its flags
@@ -96,13 +101,15 @@ class CompiledPath:
                 options += COOKIE_CODE + len(cookie).to_bytes(2, "big") + cookie
             else:
                 cookie = None
-            opt = self._opt_head + (DO_SET if do else DO_CLEAR) + len(options).to_bytes(2, "big") + options
+            opt = self._opt_head + EDNS_FLAGS[do >> 6] + len(options).to_bytes(2, "big") + options
             limit = TCP_LIMIT if tcp else max(PLAIN_UDP_LIMIT, min(payload, self.max_udp_size))
         else:
             opt = b""
             limit = TCP_LIMIT if tcp else PLAIN_UDP_LIMIT
         if question_end + ready.size + len(opt) > limit:
             return None  # the general path fits it (or truncates it)
+        if ready.expires is not None and ready.expires <= self._now():
+            return None  # a signature in it is due for renewal, or a key changes: the general path answers anew
         step = self._rotate() if ready.rotates else 0
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
         if limiter is not None and not proven and (verdict := limiter.check(source, ready.identity)) != SEND:
@@ -170,20 +177,23 @@ class CompiledPath:
 
     # -- learning from the general path ----------------------------------------------------
 
-    def learn(self, found: Scanned, zones: ZoneSet, question: Question, answer: Answer, source: IPAddress) -> None:
+    def learn(self, found: Scanned, zones: ZoneSet, question: Question, answer: Answer, source: IPAddress,
+              identity: Identity | None = None) -> None:
         """File what the general path just answered, when the same bytes can answer others too.
 
         Static answers (no steering, no client in them) are filed under the name and type. A name
         steered directly (no CNAME before it) gets an entry that files answers per decision; the
         answer just given is filed under this client's decision. Anything else stays with the
-        general path.
+        general path. `identity`: what rate limiting charges the answer to, when the answer as
+        sent (signed) no longer shows it.
         """
         steered = answer.steered
         if steered is None:
             if answer.variants == 1 and not answer.by_client:
-                self._file(found[KEY], ready_from(answer, question))
+                self._file(found[KEY], ready_from(answer, question, identity=identity))
             return
-        if answer.trim_index not in (0, None) or len(answer.answer) > 1 or answer.additional:
+        alone = 2 if isinstance(answer, SignedAnswer) else 1  # the steered RRset (and its RRSIG)
+        if answer.trim_index not in (0, None) or len(answer.answer) > alone or answer.additional:
             return  # a CNAME chain before the steered name, or glue: unusual, left general
         entry = self.names.get(found[KEY])
         if type(entry) is not Steered:
@@ -197,7 +207,7 @@ class CompiledPath:
                 return
         by_client = entry.profile.by_client
         key: tuple = self._decision(entry, found[ECS], found[ECS_SOURCE], source)[2] if by_client else ()
-        ready = ready_from(answer, question, self.steering.health.generation)
+        ready = ready_from(answer, question, self.steering.health.generation, identity)
         if ready is not None:
             if len(entry.answers) >= ANSWERS_LIMIT:
                 entry.answers.clear()

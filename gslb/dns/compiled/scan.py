@@ -13,17 +13,19 @@ COUNTS_PLAIN = b"\x00\x01\x00\x00\x00\x00\x00\x00"  # QDCOUNT 1, nothing else
 COUNTS_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x01"  # QDCOUNT 1 and one additional record (OPT)
 FAMILY_BYTES = {1: 4, 2: 16}
 MAX_NAME = 255
+DO_SUFFIX = (b"", b"", b"\x80", b"\xc0")  # by DO and CO >> 6: what a DO=1 query's key ends with
 
 
 # What the scan finds, as one tuple (built in C, unlike an object, which matters at this rate):
 # (key, qtype, question_end, edns, payload, do, nsid, ecs, ecs_source, cookie)
 # - key: the lower-cased question name followed by the two type bytes: what answers are filed under;
 # - question_end: where the question ends (it is echoed exactly as received);
-# - edns: the query has an OPT; payload: the client's UDP size; do: the DO bit; nsid: NSID asked;
+# - edns: the query has an OPT; payload: the client's UDP size; do: the DO (0x80) and CO (0x40) bits
+#   as in the OPT's flags, and with DO the key ends with them (a signed answer differs); nsid: NSID asked;
 # - ecs: the ECS option's data as sent (family, source, scope, address), or None; ecs_source: its
 #   source prefix length;
 # - cookie: the first COOKIE option's data (8, or 16 to 40 bytes), or None.
-Scanned = tuple[bytes, int, int, bool, int, bool, bool, "bytes | None", int, "bytes | None"]
+Scanned = tuple[bytes, int, int, bool, int, int, bool, "bytes | None", int, "bytes | None"]
 KEY, QTYPE, QUESTION_END, EDNS, PAYLOAD, DO, NSID, ECS, ECS_SOURCE, COOKIE = range(10)
 
 
@@ -63,7 +65,7 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
     if pos + 11 > len(data) or data[pos] or data[pos + 1] or data[pos + 2] != 41 or data[pos + 6]:
         return None  # not a root-owned OPT, or EDNS version above 0
     payload = (data[pos + 3] << 8) | data[pos + 4]
-    do = bool(data[pos + 7] & 0x80)
+    do = data[pos + 7] & 0xC0
     end = pos + 11 + ((data[pos + 9] << 8) | data[pos + 10])
     if end != len(data):
         return None
@@ -92,7 +94,7 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
             if length != 8 and not 16 <= length <= 40:
                 return None
             cookie = data[start:pos]
-    return key, qtype, question_end, True, payload, do, nsid, ecs, ecs_source, cookie
+    return key + DO_SUFFIX[do >> 6], qtype, question_end, True, payload, do, nsid, ecs, ecs_source, cookie
 
 
 def _valid_ecs(data: bytes, start: int, length: int) -> bool:
