@@ -55,6 +55,7 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, state_dir: Path) -> None:
     keys = state_dir / "keys"  # the bench zone is signed: a key for it
+    keys.mkdir()
     write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
     config = Config(geodb=args.geodb, state_dir=state_dir, dnssec=DnssecConfig(keys=keys))
     path = build_query_path(config, open_geodb(args.geodb))

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> list[str]:
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
+            if line.startswith("> T "):
+                continue  # no reply before the timeout: counted as lost by dnsperf's summary
             if line.startswith("> "):
                 histogram[round(float(line.rsplit(None, 1)[1]) * 1e6)] += 1
             elif ":" in line:

@@ -98,6 +98,7 @@ def subnet_check(subnets: int, geodb: str) -> None:
     report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
     state = tempfile.TemporaryDirectory(prefix="gslb-scale-")  # the cookie secret and the zone's key go there
     keys = Path(state.name) / "keys"  # the bench zone is signed: a key for it
+    keys.mkdir()
     write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
     config = Config(geodb=geodb, state_dir=Path(state.name), dnssec=DnssecConfig(keys=keys))
     path = build_query_path(config, open_geodb(geodb))

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Counted = tuple[bytes | None, str, int, bool, tuple[tuple[str, str, str, str], ...]]
 
+
 class ServingState:
     """What queries read: the zone set, swapped whole on reload."""
 

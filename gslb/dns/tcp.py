@@ -38,6 +38,8 @@ from gslb.dns.udp import Handle, UpdateHandle, is_update
 
 log = logging.getLogger(__name__)
 
+FLUSH_AT = 16 * 1024  # bytes of replies written at once at most
+
 
 class TcpLimits:
     """The limits shared by every connection of a server (`dns.tcp`), and counters for the metrics."""
@@ -115,35 +117,54 @@ class TcpProtocol(asyncio.Protocol):
         self._answer_buffered()
 
     def _answer_buffered(self) -> None:
+        """Answer every complete message in the buffer. Replies of one read go out together (a
+        write per reply would cost a system call each), in writes of at most FLUSH_AT bytes so
+        that a client that does not read is noticed (pause_writing) before much piles up."""
         buffer = self.buffer
+        pos = 0
+        out: list[bytes] = []
+        pending = 0
         answered = False
-        while len(buffer) >= 2 and not self.writing_paused and not self.closing:
-            length = (buffer[0] << 8) | buffer[1]
-            if len(buffer) < 2 + length:
-                break
-            message = bytes(buffer[2 : 2 + length])
-            del buffer[: 2 + length]
-            assert self.source is not None
-            if self.update is not None and is_update(message):
-                task = asyncio.ensure_future(self._answer_update(message, self.source))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-                continue
-            reply = self.handle(message, self.source, True)
-            if reply is None or self.transport is None:
-                self.limits.counters.bad_messages += 1
-                self._close()
-                return
-            answered = True
-            self.queries += 1
-            # May call pause_writing(), which ends this loop until the client reads.
-            self.transport.write(len(reply).to_bytes(2, "big") + reply)
-            if self.queries >= self.limits.max_queries:
-                self.limits.counters.query_capped += 1
-                self._close()
-                return
+        try:
+            while len(buffer) - pos >= 2 and not self.writing_paused and not self.closing:
+                length = (buffer[pos] << 8) | buffer[pos + 1]
+                if len(buffer) - pos < 2 + length:
+                    break
+                message = bytes(buffer[pos + 2 : pos + 2 + length])
+                pos += 2 + length
+                assert self.source is not None
+                if self.update is not None and is_update(message):
+                    task = asyncio.ensure_future(self._answer_update(message, self.source))
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
+                    continue
+                reply = self.handle(message, self.source, True)
+                if reply is None or self.transport is None:
+                    self.limits.counters.bad_messages += 1
+                    self._write(out)
+                    self._close()
+                    return
+                answered = True
+                self.queries += 1
+                out.append(len(reply).to_bytes(2, "big") + reply)
+                pending += len(reply) + 2
+                if self.queries >= self.limits.max_queries:
+                    self.limits.counters.query_capped += 1
+                    self._write(out)
+                    self._close()
+                    return
+                if pending >= FLUSH_AT:
+                    self._write(out)  # may call pause_writing(), which ends this loop until the client reads
+                    out, pending = [], 0
+            self._write(out)
+        finally:
+            del buffer[:pos]
         if answered:
             self._arm_timer()
+
+    def _write(self, replies: list[bytes]) -> None:
+        if replies and self.transport is not None:
+            self.transport.write(b"".join(replies))
 
     async def _answer_update(self, message: bytes, source: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
         assert self.update is not None
