@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from gslb.config.load import ConfigError, load_config
+from tests.backends import free_port
 from tests.harness import RunningServer, start_server, write_config
 from tests.testdata import EXAMPLE_ZONES
 
@@ -147,15 +147,9 @@ def test_plain_log_lines_for_a_rejected_report(tmp_path: Path) -> None:
     assert "wrong" not in text and TOKEN not in text
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_until_healthy(workdir: Path, extra: dict, args: list[str]) -> str:
     """Run `gslb serve` (HTTP on a free port), wait for /healthz, stop it; its whole log."""
-    port = free_port()
+    port = free_port(["127.0.0.1"])
     workdir.mkdir(parents=True)
     config = write_config(workdir, EXAMPLE_ZONES, {"http": {"listen": f"127.0.0.1:{port}"}, **extra})
     log = workdir / "server.log"

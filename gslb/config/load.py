@@ -31,6 +31,7 @@ from gslb.common.settings import (
     text,
     whole,
 )
+from gslb.common.urls import redacted_url
 from gslb.common.yamldoc import YList, YMap
 from gslb.config.cookie_secret import read_secrets
 from gslb.config.model import (
@@ -95,15 +96,6 @@ def _validity(value: Any) -> float:
     if seconds < 6 * 3600:
         raise ValueError(f"'{value}' is shorter than 6h (signatures start an hour back and are renewed halfway)")
     return seconds
-
-
-def redacted_url(url: str) -> str:
-    """A backend URL fit for logs and error messages: any password replaced by ***."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}").geturl()
 
 
 def _health_backend(value: Any) -> str:

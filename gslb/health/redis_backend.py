@@ -24,13 +24,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from gslb.common.backoff import Backoff
-from gslb.common.tasks import cancel_and_wait
-from gslb.config.load import redacted_url
+from gslb.common.redis_link import IO_TIMEOUT, LinkNames, RedisLink, run_until_one_ends
 from gslb.health.backend import BackendHost, BackendUnavailable, HealthBackend
 from gslb.health.overrides import AUDIT_LIMIT, Override, OverrideKey
 from gslb.health.records import ProberInfo, Verdict
@@ -55,14 +51,12 @@ from gslb.health.redis_scripts import AUDIT, CHANNEL, EPOCH, OVERRIDES, PROBERS,
 log = logging.getLogger(__name__)
 
 FIRST_SYNC_SECONDS = 3.0  # how long start-up waits for the shared state before serving without it
-IO_TIMEOUT = 2.0  # one Redis command, connecting included
-PING_EVERY = 1.0  # a Redis that stops answering is noticed within PING_EVERY + IO_TIMEOUT
 READ_WAIT = 1.0  # how long one wait for an announcement lasts
-BACKOFF_FIRST, BACKOFF_CAP = 0.2, 5.0
 SETTLE_SECONDS = 2.0  # how long an override change waits to come back on the channel
 CHUNK = 1000  # verdicts per script call: Redis runs one script at a time
 PRUNE_AFTER = 3600.0  # verdicts and probers silent this long are dropped from Redis
-WARN_EVERY = 12  # while Redis stays away, one warning per this many failed attempts
+NAMES = LinkNames(subject="health backend", client_name="gslb", event="health_backend",
+                  while_lost="answering from the last state, reconnecting")
 
 
 class _Applied:
@@ -95,10 +89,8 @@ class RedisBackend(HealthBackend):
     def __init__(self, url: str, password_file: Path | None = None) -> None:
         super().__init__()
         self.url = url
-        self.password_file = password_file
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._connected = False
-        self._client: Redis | None = None
+        self._link = RedisLink(url, password_file, NAMES, expected=(BackendUnavailable, ValueError))
         self._scripts: Scripts | None = None
         self._pending: dict[tuple[str, str], Verdict] = {}
         self._pending_probers: dict[str, ProberInfo] = {}
@@ -108,12 +100,10 @@ class RedisBackend(HealthBackend):
         self._applied = _Applied()
         self._first_sync = asyncio.Event()
         self._epoch: str | None = None
-        self._failures = 0
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        return self._link.connected
 
     def _monitor(self) -> BackendHost:
         assert self.monitor is not None, "bind() first"
@@ -122,74 +112,17 @@ class RedisBackend(HealthBackend):
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="health-backend-redis")
-        try:
-            await asyncio.wait_for(asyncio.shield(self._first_sync.wait()), FIRST_SYNC_SECONDS)
-        except TimeoutError:
+        if not await self._link.start(self._session, FIRST_SYNC_SECONDS):
             log.warning("health backend %s not reachable at start: serving from this server's own state "
-                        "(overrides from its mirror file) until it is", redacted_url(self.url))
+                        "(overrides from its mirror file) until it is", self._link.shown_url)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
-
-    async def _run(self) -> None:
-        backoff = Backoff(BACKOFF_FIRST, BACKOFF_CAP)
-        while True:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError, TimeoutError, BackendUnavailable, ValueError) as exc:
-                if self._lost(exc):
-                    backoff.reset()  # a fresh outage: try again soon
-            except Exception as exc:  # a bug must not end sharing for good: log it and start again
-                log.exception("health backend session failed")
-                if self._lost(exc):
-                    backoff.reset()
-            finally:
-                await self._close()
-            await asyncio.sleep(backoff.next_delay())
-
-    def _lost(self, exc: BaseException) -> bool:
-        """Note the failure; True when the backend was connected until now."""
-        was = self._connected
-        self._connected = False
-        self._failures += 1
-        reason = str(exc) or type(exc).__name__
-        if was:
-            log.warning("health backend %s lost (%s): answering from the last state, reconnecting",
-                        redacted_url(self.url), reason, extra={"event": "health_backend", "connected": False})
-        elif self._failures == 1 or self._failures % WARN_EVERY == 0:
-            log.warning("health backend %s unreachable (%s); retrying", redacted_url(self.url), reason,
-                        extra={"event": "health_backend", "connected": False})
-        return was
-
-    async def _close(self) -> None:
-        client, self._client, self._scripts = self._client, None, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.aclose(), IO_TIMEOUT)
-
-    def _open(self) -> Redis:
-        password = None
-        if self.password_file is not None:
-            try:
-                password = self.password_file.read_text().strip()
-            except OSError as exc:
-                raise BackendUnavailable(f"cannot read health.redis_password_file {self.password_file}: "
-                                         f"{exc.strerror}") from None
-        options: dict[str, Any] = {"password": password} if password else {}
-        return Redis.from_url(
-            self.url, decode_responses=True, socket_timeout=IO_TIMEOUT, socket_connect_timeout=IO_TIMEOUT,
-            retry=Retry(NoBackoff(), 0), client_name="gslb", **options,
-        )
+        await self._link.stop()
 
     # -- one session ---------------------------------------------------------------------
 
-    async def _session(self) -> None:
-        """Connect, resync, then share until something fails: it always ends by raising."""
-        client = self._client = self._open()
+    async def _session(self, client: Redis) -> None:
+        """Resync, then share until something fails: it always ends by raising."""
         scripts = self._scripts = Scripts.register(client)
         pubsub = client.pubsub()
         try:
@@ -199,22 +132,13 @@ class RedisBackend(HealthBackend):
             self._resync = False  # this is the full load a reload asked for
             await self._load(client, scripts)
             await self._claim_expired(scripts)
-            self._connected, self._failures = True, 0
-            self._first_sync.set()
-            log.info("health backend %s connected: sharing verdicts and overrides", redacted_url(self.url),
+            self._link.mark_connected()
+            log.info("health backend %s connected: sharing verdicts and overrides", self._link.shown_url,
                      extra={"event": "health_backend", "connected": True})
-            tasks = [asyncio.create_task(job) for job in
-                     (self._read(pubsub), self._write(client, scripts), self._ping(client))]
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-            for task in done:
-                task.result()
+            await run_until_one_ends(self._read(pubsub), self._write(client, scripts), self._link.ping_forever(client))
             raise ConnectionError("the session ended")
         finally:
+            self._scripts = None
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(pubsub.aclose(), IO_TIMEOUT)
 
@@ -229,13 +153,13 @@ class RedisBackend(HealthBackend):
         seeded, epoch = await asyncio.wait_for(scripts.seed(keys=[EPOCH, OVERRIDES, AUDIT], args=args), IO_TIMEOUT)
         if seeded and self._epoch is not None:
             log.warning("health backend %s lost its state (restarted without persistence?): seeded it again "
-                        "with this server's %d override(s) and its verdicts", redacted_url(self.url), len(active))
+                        "with this server's %d override(s) and its verdicts", self._link.shown_url, len(active))
         elif seeded:
             log.info("health backend %s held no gslb state: started it with this server's %d override(s)",
-                     redacted_url(self.url), len(active))
+                     self._link.shown_url, len(active))
         elif self._epoch is not None and epoch != self._epoch:
             log.warning("health backend %s was reset since this server last saw it: loading its state",
-                        redacted_url(self.url))
+                        self._link.shown_url)
         self._epoch = epoch
 
     async def _push_everything(self, scripts: Scripts) -> None:
@@ -277,7 +201,7 @@ class RedisBackend(HealthBackend):
         monitor.merge(state.probers, state.verdicts)
         monitor.rebuild()
         log.info("health state loaded from %s: %d verdicts, %d probers, %d overrides",
-                 redacted_url(self.url), len(state.verdicts), len(state.probers), len(state.overrides))
+                 self._link.shown_url, len(state.verdicts), len(state.probers), len(state.overrides))
 
     async def _read(self, pubsub: PubSub) -> None:
         while True:
@@ -313,11 +237,6 @@ class RedisBackend(HealthBackend):
             if self._resync:
                 self._resync = False
                 await self._load(client, scripts, live=True)
-
-    async def _ping(self, client: Redis) -> None:
-        while True:
-            await asyncio.sleep(PING_EVERY)
-            await asyncio.wait_for(client.ping(), IO_TIMEOUT)
 
     async def _record(self, scripts: Scripts, verdicts: dict[tuple[str, str], Verdict],
                       probers: dict[str, ProberInfo]) -> None:
@@ -387,7 +306,7 @@ class RedisBackend(HealthBackend):
 
     async def _change(self, script_name: str, args: list[Any]) -> int:
         scripts = self._scripts
-        if not self._connected or scripts is None:
+        if not self._link.connected or scripts is None:
             raise BackendUnavailable("the shared health backend (redis) is not connected: nothing was changed; "
                                      "retry, or use a server that is connected")
         script = getattr(scripts, script_name)

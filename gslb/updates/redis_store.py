@@ -22,7 +22,6 @@ import contextlib
 import json
 import logging
 import os
-import random
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
@@ -31,12 +30,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from gslb.common.tasks import cancel_and_wait
-from gslb.config.load import redacted_url
+from gslb.common.redis_link import IO_TIMEOUT, LinkNames, RedisLink, run_until_one_ends
 from gslb.updates.journal import JournalError, decode, dumps, encode, loads
 from gslb.updates.shared import StoreConflict, StoreUnavailable
 from gslb.zones.model import DynamicRecords
@@ -49,12 +45,10 @@ VERSIONS = PREFIX + "versions"  # hash: zone -> the version of that document
 EPOCH = PREFIX + "epoch"  # set by the server that seeded this data set
 CHANNEL = PREFIX + "changes"  # pub/sub: {"from": server, "doc": document} per change
 
-FIRST_SYNC_SECONDS = 3.0
-IO_TIMEOUT = 2.0
-PING_EVERY = 1.0
-READ_WAIT = 1.0
-BACKOFF_FIRST, BACKOFF_CAP = 0.2, 5.0
-WARN_EVERY = 12
+FIRST_SYNC_SECONDS = 3.0  # how long start-up waits for the shared records before serving the journal's
+READ_WAIT = 1.0  # how long one wait for an announcement lasts
+NAMES = LinkNames(subject="dynamic records", client_name="gslb-updates", event="updates_backend",
+                  while_lost="updates refused until it is back")
 
 # KEYS: records, versions. ARGV: zone, expected version, new version, document, channel, message.
 # Returns -1 when stored, else the version the zone is at (another server was first).
@@ -90,41 +84,31 @@ class RedisRecords:
     """The shared store of the update service (see gslb.updates.shared.SharedStore)."""
 
     def __init__(self, url: str, password_file: Path | None, local: Local, on_change: OnChange) -> None:
-        self.url = url
-        self.password_file = password_file
         self.local = local
         self.on_change = on_change
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._connected = False
-        self._client: Redis | None = None
-        self._first_sync = asyncio.Event()
-        self._failures = 0
-        self._task: asyncio.Task[None] | None = None
+        self._link = RedisLink(url, password_file, NAMES)
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        return self._link.connected
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "redis", "connected": self._connected}
+        return {"kind": "redis", "connected": self._link.connected}
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="updates-redis")
-        try:
-            await asyncio.wait_for(asyncio.shield(self._first_sync.wait()), FIRST_SYNC_SECONDS)
-        except TimeoutError:
+        if not await self._link.start(self._session, FIRST_SYNC_SECONDS):
             log.warning("dynamic records: %s not reachable at start; serving this server's journal, and refusing "
-                        "updates until it is", redacted_url(self.url))
+                        "updates until it is", self._link.shown_url)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        await self._link.stop()
 
     # -- changes -------------------------------------------------------------------------
 
     async def commit(self, old: DynamicRecords, new: DynamicRecords) -> None:
-        client = self._client
-        if not self._connected or client is None:
+        client = self._link.client
+        if not self._link.connected or client is None:
             raise StoreUnavailable("the shared store (redis) is not connected")
         zone = new.origin.text
         message = json.dumps({"from": self.origin, "doc": encode(new)})
@@ -140,52 +124,8 @@ class RedisRecords:
 
     # -- the session ---------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        delay = BACKOFF_FIRST
-        while True:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis gone, or a bug: either way start a new session later
-                if not isinstance(exc, RedisError | OSError | TimeoutError | ConnectionError):
-                    log.exception("dynamic records: the Redis session failed")
-                if self._lost(exc):
-                    delay = BACKOFF_FIRST
-            finally:
-                await self._close()
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, BACKOFF_CAP)
-
-    def _lost(self, exc: BaseException) -> bool:
-        was, self._connected = self._connected, False
-        self._failures += 1
-        reason = str(exc) or type(exc).__name__
-        if was:
-            log.warning("dynamic records: %s lost (%s): updates refused until it is back", redacted_url(self.url),
-                        reason, extra={"event": "updates_backend", "connected": False})
-        elif self._failures == 1 or self._failures % WARN_EVERY == 0:
-            log.warning("dynamic records: %s unreachable (%s); retrying", redacted_url(self.url), reason,
-                        extra={"event": "updates_backend", "connected": False})
-        return was
-
-    async def _close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.aclose(), IO_TIMEOUT)
-
-    def _open(self) -> Redis:
-        options: dict[str, Any] = {}
-        if self.password_file is not None:
-            options["password"] = self.password_file.read_text().strip() or None
-        return Redis.from_url(self.url, decode_responses=True, socket_timeout=IO_TIMEOUT,
-                              socket_connect_timeout=IO_TIMEOUT, retry=Retry(NoBackoff(), 0),
-                              client_name="gslb-updates", **options)
-
-    async def _session(self) -> None:
-        """Connect, seed or load, then apply announcements until something fails (it always raises)."""
-        client = self._client = self._open()
+    async def _session(self, client: Redis) -> None:
+        """Seed or load, then apply announcements until something fails (it always raises)."""
         pubsub = client.pubsub()
         try:
             await asyncio.wait_for(pubsub.subscribe(CHANNEL), IO_TIMEOUT)  # first: nothing is missed
@@ -193,22 +133,13 @@ class RedisRecords:
             for zone, records in self.local().items():
                 args += [zone, records.version, dumps(records)]
             if await asyncio.wait_for(client.eval(SEED, 3, EPOCH, RECORDS, VERSIONS, *args), IO_TIMEOUT):
-                log.info("dynamic records: %s held none: started it with this server's", redacted_url(self.url))
+                log.info("dynamic records: %s held none: started it with this server's", self._link.shown_url)
             stored = await asyncio.wait_for(client.hgetall(RECORDS), IO_TIMEOUT)
             await self._load(stored)
-            self._connected, self._failures = True, 0
-            self._first_sync.set()
-            log.info("dynamic records: sharing them through %s", redacted_url(self.url),
+            self._link.mark_connected()
+            log.info("dynamic records: sharing them through %s", self._link.shown_url,
                      extra={"event": "updates_backend", "connected": True})
-            tasks = [asyncio.create_task(job) for job in (self._read(pubsub), self._ping(client))]
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-            for task in done:
-                task.result()
+            await run_until_one_ends(self._read(pubsub), self._link.ping_forever(client))
             raise ConnectionError("the session ended")
         finally:
             with contextlib.suppress(Exception):
@@ -241,11 +172,6 @@ class RedisRecords:
                 log.warning("dynamic records: ignored a malformed announcement: %s", exc)
                 continue
             await self.on_change(records, False)
-
-    async def _ping(self, client: Redis) -> None:
-        while True:
-            await asyncio.sleep(PING_EVERY)
-            await asyncio.wait_for(client.ping(), IO_TIMEOUT)
 
 
 def _decoded(text: str | None) -> DynamicRecords | None:
