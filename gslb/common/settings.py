@@ -20,7 +20,7 @@ from typing import Any
 
 from gslb.common.durations import parse_duration
 from gslb.common.problems import Problems, ProblemsError
-from gslb.common.yamldoc import YamlError, YMap, load_yaml
+from gslb.common.yamldoc import YMap, parse_yaml_bytes
 
 Convert = Callable[[Any], Any]  # raises ValueError with a message for the operator
 
@@ -101,16 +101,11 @@ def read_document(path: Path, kind: type[ProblemsError], what: str) -> tuple[YMa
     """
     problems = Problems(str(path))
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
         problems.add(0, "", f"cannot read: {exc.strerror or exc}")
         problems.raise_if_any(kind)
-    except YamlError as exc:
-        problems.add(exc.line, "", exc.message)
-        problems.raise_if_any(kind)
-    except UnicodeDecodeError as exc:
-        problems.add(0, "", f"not UTF-8 text ({exc.reason})")
-        problems.raise_if_any(kind)
+    doc = parse_yaml_bytes(data, problems, kind)
     if doc is None:
         return empty_map(1), problems
     if not isinstance(doc, YMap):

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from gslb.common.problems import Problems, ProblemsError
 from gslb.common.yamlerrors import plain_yaml_error
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
@@ -136,3 +137,19 @@ def load_yaml(text: str) -> Any:
     if node is None:
         return None
     return _convert(node, {id(node)})
+
+
+def parse_yaml_bytes(data: bytes, problems: Problems, kind: type[ProblemsError]) -> Any:
+    """A file's bytes as one YAML document; a file that is not UTF-8 or not YAML raises `kind`
+    with `problems` (and the line of the fault), so every settings and zone file reports alike."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.add(line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        problems.raise_if_any(kind)
+    try:
+        return load_yaml(text)
+    except YamlError as exc:
+        problems.add(exc.line, "", exc.message)
+        problems.raise_if_any(kind)

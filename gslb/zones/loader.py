@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gslb.common.problems import Problems
-from gslb.common.yamldoc import YamlError, YList, YMap, load_yaml
+from gslb.common.yamldoc import YList, YMap, parse_yaml_bytes
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
 from gslb.wire.records import RRset
@@ -72,17 +72,7 @@ def load_zone_file(path: Path, serial_source: SerialSource = content_serial,
 def parse_zone(data: bytes, file: str, file_zone: str, serial_source: SerialSource = content_serial,
                shared: SharedDefinitions | None = None) -> Zone:
     problems = Problems(file)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        problems.add(line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-        problems.raise_if_any(ZoneFileError)
-    try:
-        doc = load_yaml(text)
-    except YamlError as exc:
-        problems.add(exc.line, "", exc.message)
-        problems.raise_if_any(ZoneFileError)
+    doc = parse_yaml_bytes(data, problems, ZoneFileError)
     if not isinstance(doc, YMap):
         problems.add(1, "", "a zone file must be a mapping with at least 'zone' or 'ns'")
         problems.raise_if_any(ZoneFileError)

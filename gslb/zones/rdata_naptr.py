@@ -13,9 +13,10 @@ import struct
 
 from gslb.common.digits import is_decimal
 from gslb.wire.name import ROOT, Name
+from gslb.wire.rdata_wire import quoted
 from gslb.wire.records import Rdata
 from gslb.zones.rdata import RdataError, parse_domain
-from gslb.zones.rdata_text import character_string, quoted_text, split_pieces
+from gslb.zones.rdata_text import character_string, split_pieces
 
 FORM = 'ORDER PREFERENCE "FLAGS" "SERVICES" "REGEXP" REPLACEMENT'
 _FLAGS = re.compile(rb"^[A-Za-z0-9]*$")
@@ -35,9 +36,9 @@ def parse_naptr(value: object, origin: Name) -> Rdata:
             raise RdataError(f"{what} '{text.decode(errors='replace')}' is not a number from 0 to 65535")
         numbers.append(int(text))
     if not _FLAGS.match(flags):
-        raise RdataError(f"flags {quoted_text(flags)}: letters and digits only (RFC 3403 section 4.1)")
+        raise RdataError(f"flags {quoted(flags)}: letters and digits only (RFC 3403 section 4.1)")
     if not _SERVICES.match(services):
-        raise RdataError(f"services {quoted_text(services)}: letters, digits and + : . _ - only")
+        raise RdataError(f"services {quoted(services)}: letters, digits and + : . _ - only")
     if regexp:
         _check_regexp(regexp)
     try:
@@ -50,8 +51,8 @@ def parse_naptr(value: object, origin: Name) -> Rdata:
                          "(write the replacement as '.'; RFC 3403 section 4.1)")
     wire = (struct.pack("!HH", *numbers) + character_string(flags, "flags")
             + character_string(services, "services") + character_string(regexp, "regexp") + replacement.wire)
-    text = (f"{numbers[0]} {numbers[1]} {quoted_text(flags)} {quoted_text(services)} "
-            f"{quoted_text(regexp)} {replacement.text}")
+    text = (f"{numbers[0]} {numbers[1]} {quoted(flags)} {quoted(services)} "
+            f"{quoted(regexp)} {replacement.text}")
     return Rdata((wire,), text)
 
 
@@ -60,11 +61,11 @@ def _check_regexp(regexp: bytes) -> None:
     backslash or 'i', and escaped with a backslash where the expression itself holds it."""
     delimiter = regexp[:1]
     if delimiter.isdigit() or delimiter in (b"\\", b"i"):
-        raise RdataError(f"regexp {quoted_text(regexp)}: the delimiter may not be a digit, '\\\\' or 'i'")
+        raise RdataError(f"regexp {quoted(regexp)}: the delimiter may not be a digit, '\\\\' or 'i'")
     body = regexp[:-1] if regexp.endswith(b"i") and len(regexp) > 1 else regexp
     escaped = re.escape(delimiter)
     parts = re.split(rb"(?<!\\)" + escaped, body)
     if len(parts) != 4 or parts[0] or parts[3]:
-        raise RdataError(f"regexp {quoted_text(regexp)} is not of the form DELIM ERE DELIM SUBSTITUTION DELIM [i] "
+        raise RdataError(f"regexp {quoted(regexp)} is not of the form DELIM ERE DELIM SUBSTITUTION DELIM [i] "
                          "(RFC 3403 section 3.2)")
 

@@ -57,16 +57,3 @@ def character_string(data: bytes, what: str) -> bytes:
         raise RdataError(f"{what} of {len(data)} bytes (at most 255)")
     return bytes((len(data),)) + data
 
-
-def quoted_text(data: bytes) -> str:
-    """A character-string as BIND writes it: in quotes, with '"' and '\\' escaped, other bytes
-    outside printable ASCII as \\DDD."""
-    out = []
-    for byte in data:
-        if byte in (0x22, 0x5C):
-            out.append("\\" + chr(byte))
-        elif 0x20 <= byte < 0x7F:
-            out.append(chr(byte))
-        else:
-            out.append(f"\\{byte:03d}")
-    return '"' + "".join(out) + '"'

@@ -19,7 +19,8 @@ import hashlib
 from pathlib import Path
 
 from gslb.common.problems import Problems
-from gslb.common.yamldoc import YamlError, YMap, load_yaml
+from gslb.common.settings import empty_map
+from gslb.common.yamldoc import YMap, parse_yaml_bytes
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.policy import parse_shared_sections
 from gslb.zones.policy_model import SHARED_SECTIONS, SharedDefinitions
@@ -40,19 +41,12 @@ def load_shared(folder: Path) -> SharedDefinitions | None:
     problems = Problems(file)
     try:
         data = path.read_bytes()
-        doc = load_yaml(data.decode("utf-8"))
     except OSError as exc:
         problems.add(0, "", f"cannot read: {exc.strerror}")
         problems.raise_if_any(ZoneFileError)
-    except UnicodeDecodeError as exc:
-        problems.add(0, "", f"not UTF-8 text ({exc.reason})")
-        problems.raise_if_any(ZoneFileError)
-    except YamlError as exc:
-        problems.add(exc.line, "", exc.message)
-        problems.raise_if_any(ZoneFileError)
+    doc = parse_yaml_bytes(data, problems, ZoneFileError)
     if doc is None:
-        doc = YMap()
-        doc.line, doc.key_lines = 1, {}
+        doc = empty_map(1)
     if not isinstance(doc, YMap):
         problems.add(1, "", f"the shared file must be a mapping with: {', '.join(SHARED_SECTIONS)}")
         problems.raise_if_any(ZoneFileError)

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from gslb.common.digits import is_decimal
 from gslb.wire.name import ROOT, Name
+from gslb.wire.rdata_wire import quoted
 from gslb.wire.records import Rdata
 from gslb.zones.rdata import RdataError, parse_domain
-from gslb.zones.rdata_text import quoted_text, split_pieces
+from gslb.zones.rdata_text import split_pieces
 
 KEYS = {"mandatory": 0, "alpn": 1, "no-default-alpn": 2, "port": 3, "ipv4hint": 4, "ech": 5, "ipv6hint": 6,
         "dohpath": 7, "ohttp": 8}
@@ -131,7 +132,7 @@ def _value(key: int, name: str, text: str | None) -> tuple[bytes, str]:
             raise RdataError(f"{name} takes no value")
         return b"", ""
     if key not in KEY_NAMES:  # keyNNNNN: any bytes, none included
-        return (text or "").encode(), quoted_text(text.encode()) if text else ""
+        return (text or "").encode(), quoted(text.encode()) if text else ""
     if not text:
         raise RdataError(f"{name} needs a value ({name}=...)")
     if key == 0:
@@ -142,7 +143,7 @@ def _value(key: int, name: str, text: str | None) -> tuple[bytes, str]:
             raise RdataError(f"alpn '{text}': protocol ids holding a comma or backslash are not supported")
         if any(not alpn or len(alpn.encode()) > 255 for alpn in ids):
             raise RdataError(f"alpn '{text}': protocol ids of 1 to 255 bytes, separated by commas")
-        return b"".join(bytes((len(alpn.encode()),)) + alpn.encode() for alpn in ids), quoted_text(text.encode())
+        return b"".join(bytes((len(alpn.encode()),)) + alpn.encode() for alpn in ids), quoted(text.encode())
     if key == 3:
         if not is_decimal(text) or int(text) > 0xFFFF:
             raise RdataError(f"port '{text}' is not a number from 0 to 65535")
@@ -161,7 +162,7 @@ def _value(key: int, name: str, text: str | None) -> tuple[bytes, str]:
     if not text.startswith("/") or not _DOH_TEMPLATE.search(text):  # dohpath, the last known key with a value
         raise RdataError(f"dohpath '{text}': a relative URI template with a 'dns' variable, "
                          "e.g. /dns-query{?dns} (RFC 9461 section 5)")
-    return text.encode(), quoted_text(text.encode())
+    return text.encode(), quoted(text.encode())
 
 
 def _mandatory(text: str) -> tuple[bytes, str]:
