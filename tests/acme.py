@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.backends import free_port
+from tests.processes import stop_process
 
 START_TIMEOUT = 20.0
 LEGO_TIMEOUT = 180.0
@@ -89,13 +90,7 @@ class Pebble:
             return response.read().decode()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def start_pebble(folder: Path, dns_server: str) -> Pebble:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import struct
 import subprocess
@@ -23,6 +22,7 @@ import dns.message
 import dns.query
 import yaml
 
+from tests.processes import stop_process
 from tests.testdata import built_test_geodb
 
 READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)( \(TLS\))?")  # plain or JSON lines
@@ -95,13 +95,7 @@ class RunningServer:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited within 10 s."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def write_config(workdir: Path, zones_dir: Path, extra: dict | None = None) -> Path:

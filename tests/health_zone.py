@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -91,16 +90,6 @@ def start_prober(tmp_path: Path, servers: list[str], name: str = "probe-1") -> s
     with (tmp_path / f"{name}.log").open("wb") as log:
         return subprocess.Popen([sys.executable, "-m", "gslb", "prober", "-c", str(config)],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def first_member(server: RunningServer, pool: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import redis
 
+from tests.processes import stop_process
+
 
 @dataclass
 class RedisServer:
@@ -64,14 +66,8 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop it; with no persistence it comes back empty."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)  # in case a test left it paused
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def pause(self) -> None:
         assert self.proc is not None

@@ -15,7 +15,8 @@ import pytest
 
 from tests.backends import Backends, HttpBackend, free_port
 from tests.harness import RunningServer, wait_for
-from tests.health_zone import FALL, INTERVAL, RISE, http, start_prober, start_zones_server, stop_process
+from tests.health_zone import FALL, INTERVAL, RISE, http, start_prober, start_zones_server
+from tests.processes import stop_process
 
 FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4 = "127.50.2.1", "::1", "127.50.3.1"
 NAME = "www.dual.test"

@@ -29,9 +29,9 @@ from tests.health_zone import (
     http,
     start_health_server,
     start_prober,
-    stop_process,
 )
 from tests.http_api import scrape_metrics
+from tests.processes import stop_process
 
 STALE_AFTER = 2.0
 PROBER = "probe-1"

@@ -31,9 +31,9 @@ from tests.health_zone import (
     report,
     start_health_server,
     start_prober,
-    stop_process,
 )
 from tests.http_api import scrape_metrics
+from tests.processes import stop_process
 from tests.redis_server import RedisServer
 
 BACKEND_CONNECTED = ("gslb_health_backend_connected", (("kind", "redis"),))

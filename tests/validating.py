@@ -25,6 +25,8 @@ import dns.message
 import dns.query
 import dns.rcode
 
+from tests.processes import stop_process
+
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 UNBOUND_CHECKCONF = shutil.which("unbound-checkconf") or "/usr/sbin/unbound-checkconf"
 DELV = shutil.which("delv") or "/usr/bin/delv"
@@ -79,13 +81,7 @@ class Unbound:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def start_unbound(workdir: Path, stubs: dict[str, int], anchors: list[tuple[str, int, int, int, str]],
