@@ -20,7 +20,7 @@ from typing import Any
 
 from gslb.common.durations import parse_duration
 from gslb.common.problems import Problems, ProblemsError
-from gslb.common.yamldoc import YMap, parse_yaml_bytes
+from gslb.common.yamldoc import YMap, parse_yaml_bytes, read_file_bytes
 
 Convert = Callable[[Any], Any]  # raises ValueError with a message for the operator
 
@@ -100,12 +100,7 @@ def read_document(path: Path, kind: type[ProblemsError], what: str) -> tuple[YMa
     `what` names the file in messages ("the config", "the prober config").
     """
     problems = Problems(str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problems.add(0, "", f"cannot read: {exc.strerror or exc}")
-        problems.raise_if_any(kind)
-    doc = parse_yaml_bytes(data, problems, kind)
+    doc = parse_yaml_bytes(read_file_bytes(path, problems, kind), problems, kind)
     if doc is None:
         return empty_map(1), problems
     if not isinstance(doc, YMap):

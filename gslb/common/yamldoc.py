@@ -11,6 +11,7 @@ object; here those stay strings, which is what an operator means.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -137,6 +138,17 @@ def load_yaml(text: str) -> Any:
     if node is None:
         return None
     return _convert(node, {id(node)})
+
+
+def read_file_bytes(path: Path, problems: Problems, kind: type[ProblemsError]) -> bytes:
+    """The bytes of a settings or zone file; a file that cannot be read raises `kind` with
+    `problems`, worded the same for every file."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        problems.add(0, "", f"cannot read: {exc.strerror or exc}")
+        problems.raise_if_any(kind)
+        raise  # raise_if_any always raises once a problem is added
 
 
 def parse_yaml_bytes(data: bytes, problems: Problems, kind: type[ProblemsError]) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gslb.common.problems import Problems
-from gslb.common.yamldoc import YList, YMap, parse_yaml_bytes
+from gslb.common.yamldoc import YList, YMap, parse_yaml_bytes, read_file_bytes
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
 from gslb.wire.records import RRset
@@ -60,12 +60,7 @@ def load_zone_file(path: Path, serial_source: SerialSource = content_serial,
     """Load and validate a zone file (with its folder's `shared` definitions); raises ZoneFileError
     listing every problem."""
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problems = Problems(file)
-        problems.add(0, "", f"cannot read: {exc.strerror}")
-        problems.raise_if_any(ZoneFileError)
+    data = read_file_bytes(path, Problems(file), ZoneFileError)
     return parse_zone(data, file, zone_name_from_path(path), serial_source, shared)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gslb.common.problems import Problems
 from gslb.common.settings import empty_map
-from gslb.common.yamldoc import YMap, parse_yaml_bytes
+from gslb.common.yamldoc import YMap, parse_yaml_bytes, read_file_bytes
 from gslb.zones.errors import ZoneFileError
 from gslb.zones.policy import parse_shared_sections
 from gslb.zones.policy_model import SHARED_SECTIONS, SharedDefinitions
@@ -39,11 +39,7 @@ def load_shared(folder: Path) -> SharedDefinitions | None:
         return None
     file = str(path)
     problems = Problems(file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problems.add(0, "", f"cannot read: {exc.strerror}")
-        problems.raise_if_any(ZoneFileError)
+    data = read_file_bytes(path, problems, ZoneFileError)
     doc = parse_yaml_bytes(data, problems, ZoneFileError)
     if doc is None:
         doc = empty_map(1)
