@@ -75,6 +75,7 @@ def main(run: Path, peers_run: Path | None) -> int:
               f"({item['queries']:,} queries, {item['compiled_share']:.0%} from the compiled path)")
     if peers_run is not None:
         _ratios(ours, medians(load(peers_run / "results.tsv")))
+        _tcp_ratios(tcp, medians(load(peers_run / "results-tcp.tsv")))
     return 0
 
 
@@ -133,6 +134,17 @@ def _ratios(ours: dict[Key, dict[str, float]], peers: dict[Key, dict[str, float]
             other = peers.get((peer, mode, "pinned"))
             cells += [f"{other['qps']:,.0f}", f"{row['qps'] / other['qps']:.2f}"] if other else ["-", "-"]
         print(f"| {mode} | {row['qps']:,.0f} | " + " | ".join(cells) + " |")
+
+
+
+def _tcp_ratios(ours: dict[Key, dict[str, float]], peers: dict[Key, dict[str, float]]) -> None:
+    """The peers' TCP rows (static, pipelined, shared cores) beside gslb's, as one line per mode."""
+    for (_, mode, affinity), row in sorted(ours.items()):
+        others = [(peer, peers[(peer, mode.removesuffix("-tcp"), affinity)]) for peer in PEERS
+                  if (peer, mode.removesuffix("-tcp"), affinity) in peers]
+        if others:
+            cells = ", ".join(f"{peer} {other['qps']:,.0f} ({row['qps'] / other['qps']:.2f})" for peer, other in others)
+            print(f"\nTCP peers ({mode}, {affinity} cores; gslb/peer in brackets): {cells}")
 
 
 if __name__ == "__main__":
