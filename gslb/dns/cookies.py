@@ -40,6 +40,7 @@ from siphashc import siphash
 
 from gslb.config.cookie_secret import generated_secret_file, read_secrets
 from gslb.config.model import Config
+from gslb.wire.edns import COOKIE_LENGTHS
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ RELOAD_INTERVAL = 5.0  # seconds between two looks at the secret file
 
 def well_formed(length: int) -> bool:
     """RFC 7873 section 5.2.2: a client cookie alone (8), or with a server cookie of 8 to 32 bytes."""
-    return length == CLIENT_COOKIE or 16 <= length <= 40
+    return length in COOKIE_LENGTHS
 
 
 class ServerCookies:
@@ -100,7 +101,7 @@ class ServerCookies:
     def answer(self, cookie: bytes, address: IPAddress) -> tuple[bool, bytes]:
         """Whether the query's cookie holds a valid server cookie, and the COOKIE option data to send back.
 
-        `cookie` is the option data of the query, already checked with `well_formed`.
+        `cookie` is the option data of the query, of a length in `COOKIE_LENGTHS`, as both parsers check.
         """
         now = int(self.clock())
         if now != self._second:

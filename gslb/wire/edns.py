@@ -14,6 +14,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 FAMILY_BITS = {1: 32, 2: 128}
+# RFC 7873 section 5.2.2: a COOKIE option holds a client cookie alone (8 bytes), or one with a
+# server cookie of 8 to 32 bytes; any other length is FORMERR.
+COOKIE_LENGTHS = frozenset((8, *range(16, 41)))
 
 
 class EcsFormatError(ValueError):

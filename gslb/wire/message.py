@@ -26,7 +26,7 @@ from gslb.wire.constants import (
     Rcode,
     RRType,
 )
-from gslb.wire.edns import ClientSubnet, EcsFormatError, Edns, parse_client_subnet
+from gslb.wire.edns import COOKIE_LENGTHS, ClientSubnet, EcsFormatError, Edns, parse_client_subnet
 from gslb.wire.name import BadNameError, Name
 
 
@@ -281,7 +281,7 @@ def _parse_opt(
             except EcsFormatError as exc:
                 ecs_error = str(exc)
         elif code == OPTION_COOKIE and cookie is None and cookie_error is None:  # the first one counts
-            if length == 8 or 16 <= length <= 40:  # a client cookie, and a server cookie of 8 to 32 bytes
+            if length in COOKIE_LENGTHS:
                 cookie = bytes(value)
             else:
                 cookie_error = f"COOKIE option of {length} bytes (8, or 16 to 40)"

@@ -9,6 +9,8 @@ general path, which reports every error precisely, answers instead.
 
 from __future__ import annotations
 
+from gslb.wire.edns import COOKIE_LENGTHS
+
 COUNTS_PLAIN = b"\x00\x01\x00\x00\x00\x00\x00\x00"  # QDCOUNT 1, nothing else
 COUNTS_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x01"  # QDCOUNT 1 and one additional record (OPT)
 FAMILY_BYTES = {1: 4, 2: 16}
@@ -91,7 +93,7 @@ def _scan_opt(data: bytes, pos: int, key: bytes, qtype: int) -> Scanned | None:
         elif code == 3:
             nsid = True
         elif code == 10 and cookie is None:  # the first one counts; a malformed one is FORMERR
-            if length != 8 and not 16 <= length <= 40:
+            if length not in COOKIE_LENGTHS:
                 return None
             cookie = data[start:pos]
     return key + DO_SUFFIX[do >> 6], qtype, question_end, True, payload, do, nsid, ecs, ecs_source, cookie
