@@ -23,7 +23,7 @@ from typing import Any
 
 from gslb.dns.compiled.entries import Ready, Steered, ready_from
 from gslb.dns.compiled.scan import ECS, ECS_SOURCE, KEY, Scanned, scan_query
-from gslb.dns.cookies import ServerCookies
+from gslb.dns.cookies import CLIENT_COOKIE, SERVER_COOKIE, ServerCookies
 from gslb.dns.ratelimit import SEND, SLIP, Identity, RateLimiter
 from gslb.dnssec.secure import SignedAnswer
 from gslb.engine.answer import Answer
@@ -42,7 +42,10 @@ ANSWERS_LIMIT = 10_000  # ready answers per steered name (decisions in use)
 QUERY_FLAGS = 0x7910  # opcode, RD and CD: copied from the query into the reply
 FLAG_TC = 0x0200
 ECS_CODE = b"\x00\x08"
-COOKIE_CODE = b"\x00\x0a"
+OPT_SIZE = 11  # the OPT record without options: root name, type, class, TTL, length
+# Our COOKIE option: the client cookie and a server cookie of ours, whether it was valid or made anew.
+COOKIE_OPTION_HEAD = b"\x00\x0a" + (CLIENT_COOKIE + SERVER_COOKIE).to_bytes(2, "big")
+COOKIE_OPTION_SIZE = len(COOKIE_OPTION_HEAD) + CLIENT_COOKIE + SERVER_COOKIE
 BADCOOKIE_LOW, BADCOOKIE_HIGH = 23 & 0xF, bytes((23 >> 4,))  # the rcode's header bits and OPT byte
 EDNS_FLAGS = (b"\x00\x00", b"\x40\x00", b"\x80\x00", b"\xc0\x00")  # the flags we send, by DO and CO >> 6: echoed
 
@@ -91,25 +94,28 @@ class CompiledPath:
             if ready is None:
                 return None
         else:
-            ready = entry  # static: scope 0, so the option goes back exactly as it came
+            ready, ecs_option = entry, None
+        if ecs_option is None:  # nothing the subnet decides: scope 0, so the option goes back exactly as it came
             ecs_option = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs if ecs is not None else b""
+        if ready.expires is not None and ready.expires <= self._now():
+            return None  # a signature in it is due for renewal, or a key changes: the general path answers anew
         proven = False  # a valid server cookie: the source is not spoofed, so it is not rate limited
         if edns:
             options = self._nsid_option + ecs_option if nsid else ecs_option
-            if cookie is not None and self.cookies is not None:
-                proven, cookie = self.cookies.answer(cookie, source)
-                options += COOKIE_CODE + len(cookie).to_bytes(2, "big") + cookie
-            else:
+            if cookie is not None and self.cookies is None:
                 cookie = None
-            opt = self._opt_head + EDNS_FLAGS[do >> 6] + len(options).to_bytes(2, "big") + options
             limit = TCP_LIMIT if tcp else max(PLAIN_UDP_LIMIT, min(payload, self.max_udp_size))
+            size = question_end + ready.size + OPT_SIZE + len(options)
+            if size + (COOKIE_OPTION_SIZE if cookie is not None else 0) > limit:
+                return None  # the general path fits it (or truncates it)
+            if cookie is not None:  # checked only now: a query left to the general path is checked there
+                proven, cookie = self.cookies.answer(cookie, source)  # type: ignore[union-attr]
+                options += COOKIE_OPTION_HEAD + cookie
+            opt = self._opt_head + EDNS_FLAGS[do >> 6] + len(options).to_bytes(2, "big") + options
         else:
             opt = b""
-            limit = TCP_LIMIT if tcp else PLAIN_UDP_LIMIT
-        if question_end + ready.size + len(opt) > limit:
-            return None  # the general path fits it (or truncates it)
-        if ready.expires is not None and ready.expires <= self._now():
-            return None  # a signature in it is due for renewal, or a key changes: the general path answers anew
+            if question_end + ready.size > (TCP_LIMIT if tcp else PLAIN_UDP_LIMIT):
+                return None
         step = self._rotate() if ready.rotates else 0
         qflags = ((data[2] << 8) | data[3]) & QUERY_FLAGS
         if limiter is not None and not proven and (verdict := limiter.check(source, ready.identity)) != SEND:
@@ -133,20 +139,17 @@ class CompiledPath:
 
     def _steered(
         self, entry: Steered, ecs: bytes | None, ecs_source: int, source: IPAddress
-    ) -> tuple[Ready | None, bytes]:
-        """The ready answer for this client and the ECS option to echo; (None, b"") for the general path."""
+    ) -> tuple[Ready | None, bytes | None]:
+        """The ready answer for this client (None: the general path) and the ECS option with the
+        scope of this client's subnet (None: echo the query's option as it came)."""
         key: tuple = ()
+        echo = None
         if entry.profile.by_client:
-            decided = self._decision(entry, ecs, ecs_source, source)
-            key = decided[2]
-        if ecs is not None and ecs_source and entry.profile.by_client:
-            ecs_option = decided[3]  # with the scope of this client's subnet
-        else:  # nothing the subnet decides: scope 0, so the option goes back exactly as it came
-            ecs_option = ECS_CODE + len(ecs).to_bytes(2, "big") + ecs if ecs is not None else b""
+            _, _, key, echo = self._decision(entry, ecs, ecs_source, source)
         ready = entry.answers.get(key)
         if ready is None or ready.generation != self.steering.health.generation or not ready.sections:
-            return None, b""
-        return ready, ecs_option
+            return None, None
+        return ready, echo or None  # b"": the subnet came from the source address, not from ECS
 
     def _decision(
         self, entry: Steered, ecs: bytes | None, ecs_source: int, source: IPAddress
