@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from gslb.engine.answer import Answer
-from gslb.engine.svcb import SVCB_TYPES, add_target_addresses, complete_hints
+from gslb.engine.svcb import SVCB_TYPES, add_svcb_target_addresses, complete_hints
+from gslb.engine.targets import ADDRESS_TYPES, add_target_addresses
 from gslb.steering.client import Client
 from gslb.steering.steered import Steered
 from gslb.wire.constants import Rcode, RRType
@@ -20,7 +21,6 @@ from gslb.zones.model import Node, Zone
 from gslb.zones.zoneset import ZoneSet
 
 MAX_CHAIN = 8  # CNAME hops followed inside our zones before giving up
-ADDRESS_TYPES = (RRType.A, RRType.AAAA)
 TARGET_TYPES = frozenset((RRType.NS, RRType.MX, RRType.SRV))
 
 
@@ -132,11 +132,11 @@ class Resolver:
             steer = self.steering.steer if self.steering is not None else None
             rrset = complete_hints(steer, zone, rrset, owner, client, answer)
             answer.answer.append(rrset.renamed(owner) if rrset.name != owner else rrset)
-            add_target_addresses(steer, zone, rrset, owner, client, answer)
+            add_svcb_target_addresses(steer, zone, rrset, owner, client, answer)
             return None
         answer.answer.append(rrset.renamed(owner) if rrset.name != owner else rrset)
         if qtype in TARGET_TYPES:
-            self._add_target_addresses(zone, rrset, answer)
+            add_target_addresses(zone, rrset, answer)
         return None
 
     @staticmethod
@@ -179,21 +179,4 @@ class Resolver:
         ns = cut.rrsets[RRType.NS]
         answer.authoritative = False
         answer.authority.append(ns)
-        self._add_target_addresses(zone, ns, answer)
-
-    @staticmethod
-    def _add_target_addresses(zone: Zone, rrset: RRset, answer: Answer) -> None:
-        """Addresses of NS/MX/SRV targets held in this zone (glue for referrals)."""
-        present = {(r.name.wire, r.rtype) for r in answer.answer}
-        for rdata in rrset.rdatas:
-            target = rdata.target
-            if target is None or not target.is_subdomain_of(zone.origin):
-                continue
-            node = zone.nodes.get(target.wire)
-            if node is None:
-                continue
-            for rtype in ADDRESS_TYPES:
-                extra = node.rrsets.get(rtype)
-                if extra is not None and (target.wire, rtype) not in present:
-                    present.add((target.wire, rtype))
-                    answer.additional.append(extra)
+        add_target_addresses(zone, ns, answer)

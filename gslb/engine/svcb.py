@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gslb.engine import targets
 from gslb.engine.answer import Answer
 from gslb.steering.client import Client
 from gslb.steering.steered import Steered
@@ -44,30 +45,15 @@ def complete_hints(steer: Steer | None, zone: Zone, rrset: RRset, owner: Name, c
     return rrset.with_rdatas(tuple(rdatas))
 
 
-def add_target_addresses(steer: Steer | None, zone: Zone, rrset: RRset, owner: Name, client: Client,
-                         answer: Answer) -> None:
-    """A and AAAA of each target held in this zone, into the additional section (RFC 9460 section
-    4.1): static records, or what steering answers this client for a steered target. A target of
-    "." in ServiceMode is the owner itself."""
-    present = {(r.name.wire, r.rtype) for r in (*answer.answer, *answer.additional)}
-    for rdata in rrset.rdatas:
-        target = rdata.target
-        if target is None and rdata.parts[0][:2] != b"\x00\x00":  # type: ignore[index]
-            target = owner
-        if target is None or not target.is_subdomain_of(zone.origin):
-            continue
-        node = zone.nodes.get(target.wire)
-        if node is None:
-            continue
-        for rtype in (RRType.A, RRType.AAAA):
-            if (target.wire, rtype) in present:
-                continue
-            extra = node.rrsets.get(rtype)
-            if extra is None and node.service is not None:
-                extra = _steer(steer, zone, node, target, rtype, client, answer)
-            if extra is not None:
-                present.add((target.wire, rtype))
-                answer.additional.append(extra)
+def add_svcb_target_addresses(steer: Steer | None, zone: Zone, rrset: RRset, owner: Name, client: Client,
+                              answer: Answer) -> None:
+    """A and AAAA of each target held in this zone, into the additional section: static records, or
+    what steering answers this client for a steered target. A target of "." in ServiceMode is the
+    owner itself."""
+    def steered(node: Node, target: Name, rtype: int) -> RRset | None:
+        return _steer(steer, zone, node, target, rtype, client, answer)
+
+    targets.add_target_addresses(zone, rrset, answer, owner, steered)
 
 
 def _steer(steer: Steer | None, zone: Zone, node: Node, owner: Name, rtype: int, client: Client,
