@@ -56,7 +56,7 @@ class PrivateKey:
         self.algorithm = algorithm
         self._key = key
         self._ecdsa = _ecdsa()
-        self.public = public_bytes(algorithm, key)
+        self.public = public_bytes(key)
 
     @classmethod
     def generate(cls, algorithm: int) -> PrivateKey:
@@ -103,7 +103,7 @@ class PrivateKey:
         return key.sign(data)
 
 
-def public_bytes(algorithm: int, key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
+def public_bytes(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
     """The DNSKEY public key field: X and Y for P-256 (RFC 6605), the 32 bytes for Ed25519."""
     public = key.public_key()
     if isinstance(public, ec.EllipticCurvePublicKey):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gslb.dnssec.algorithms import ALGORITHMS, KeyMaterialError, PrivateKey
-from gslb.dnssec.records import PROTOCOL, SEP, ZONE_KEY, dnskey_rdata, key_tag
+from gslb.dnssec.records import PROTOCOL, SEP, TIME_FORMAT, ZONE_KEY, dnskey_rdata, format_time, key_tag
 from gslb.wire.name import BadNameError, Name
 from gslb.wire.records import Rdata
 
@@ -68,16 +68,12 @@ def file_stem(zone: Name, algorithm: int, tag: int) -> str:
     return f"K{zone.text}+{algorithm:03d}+{tag:05d}"
 
 
-def format_time(seconds: int) -> str:
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds))
-
-
 def parse_time(text: str) -> int:
     """A YYYYMMDDHHMMSS timestamp (UTC), as BIND writes them."""
     if not _STAMP.match(text):
         raise ValueError(f"'{text}' is not a YYYYMMDDHHMMSS time")
     try:
-        return calendar.timegm(time.strptime(text, "%Y%m%d%H%M%S"))
+        return calendar.timegm(time.strptime(text, TIME_FORMAT))
     except ValueError:
         raise ValueError(f"'{text}' is not a valid date and time") from None
 

@@ -23,6 +23,7 @@ ZONE_KEY = 0x0100  # DNSKEY flags: a zone key
 SEP = 0x0001  # ... and the secure entry point (a KSK, or a combined signing key)
 SHA256 = 2  # DS digest type (RFC 4509)
 _RRSIG_FIXED = struct.Struct("!HBBIIIH")
+TIME_FORMAT = "%Y%m%d%H%M%S"  # RRSIG times in text and BIND key file times (UTC)
 
 
 def canonical_set(rrset: RRset) -> tuple[bytes, ...]:
@@ -56,7 +57,7 @@ def rrsig_fields(covered: int, algorithm: int, labels: int, original_ttl: int, e
 def rrsig_rdata(fields: bytes, signer: Name, signature: bytes) -> Rdata:
     """RRSIG data; the signer's name as plain bytes, so it is never compressed (RFC 4034 section 3.1.7)."""
     covered, algorithm, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack(fields)
-    text = (f"{type_name(covered)} {algorithm} {labels} {ttl} {_stamp(expiration)} {_stamp(inception)} {tag} "
+    text = (f"{type_name(covered)} {algorithm} {labels} {ttl} {format_time(expiration)} {format_time(inception)} {tag} "
             f"{signer.text} {base64.b64encode(signature).decode()}")
     return Rdata((fields + signer.wire + signature,), text)
 
@@ -130,5 +131,7 @@ def _escaped(name: Name) -> str:
     return ".".join(labels) + "."
 
 
-def _stamp(seconds: int) -> str:
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds))
+
+def format_time(seconds: int) -> str:
+    """UNIX seconds as YYYYMMDDHHMMSS in UTC: how RRSIG text and BIND's key files write times."""
+    return time.strftime(TIME_FORMAT, time.gmtime(seconds))
