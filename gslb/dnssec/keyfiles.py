@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
-import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gslb.common.statefile import write_atomically
 from gslb.dnssec.algorithms import ALGORITHMS, KeyMaterialError, PrivateKey
 from gslb.dnssec.records import PROTOCOL, SEP, TIME_FORMAT, ZONE_KEY, dnskey_rdata, format_time, key_tag
 from gslb.wire.name import BadNameError, Name
@@ -147,10 +147,7 @@ def read_key(private: Path) -> KeyFile:
 
 def _read_public(path: Path) -> tuple[Name, int, int, bytes]:
     """The DNSKEY record of a .key file: owner, flags, algorithm and public key."""
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyFileError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    text = _read_text(path)
     tokens: list[str] = []
     for line in text.splitlines():
         tokens += line.split(";", 1)[0].replace("(", " ").replace(")", " ").split()
@@ -181,11 +178,17 @@ def _read_public(path: Path) -> tuple[Name, int, int, bytes]:
     return zone, flags, algorithm, public
 
 
-def _read_fields(path: Path) -> dict[str, str]:
+def _read_text(path: Path) -> str:
+    """A key file's text; ASCII, as BIND writes them."""
     try:
-        text = path.read_text(encoding="ascii")
+        return path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _read_fields(path: Path) -> dict[str, str]:
+    """The `Name: value` lines of a .private file."""
+    text = _read_text(path)
     fields: dict[str, str] = {}
     for line in text.splitlines():
         name, colon, value = line.partition(":")
@@ -231,15 +234,5 @@ def _write_files(keyfile: KeyFile) -> None:
                f"Algorithm: {keyfile.algorithm} ({ALGORITHMS[keyfile.algorithm].mnemonic})",
                f"PrivateKey: {keyfile.key.to_base64()}"]
     private += [f"{name}: {format_time(keyfile.times[name])}" for name in TIMES if name in keyfile.times]
-    _replace(keyfile.path, "\n".join(private) + "\n", 0o600)
-    _replace(keyfile.path.with_name(keyfile.stem + ".key"), "\n".join(lines) + "\n", 0o644)
-
-
-def _replace(path: Path, text: str, mode: int) -> None:
-    """Write beside the file and rename over it, so a reader never sees half a key."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "w", encoding="ascii") as out:
-        out.write(text)
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)
+    write_atomically(keyfile.path, "\n".join(private) + "\n", 0o600)
+    write_atomically(keyfile.path.with_name(keyfile.stem + ".key"), "\n".join(lines) + "\n", 0o644)
