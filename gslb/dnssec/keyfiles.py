@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import dataclasses
 import re
 import time
 from dataclasses import dataclass, field
@@ -40,19 +41,24 @@ class KeyFileError(ValueError):
 
 @dataclass(frozen=True)
 class KeyFile:
-    """One key as its two files describe it."""
+    """One key as its two files describe it; its DNSKEY data and key tag are worked out once."""
 
     path: Path  # the .private file
     zone: Name
     flags: int
-    algorithm: int
-    tag: int
     key: PrivateKey = field(repr=False)
     times: dict[str, int]  # the timing metadata present, as UNIX times
+    dnskey: Rdata = field(init=False, repr=False)
+    tag: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        dnskey, tag = _dnskey_and_tag(self.flags, self.key)
+        object.__setattr__(self, "dnskey", dnskey)
+        object.__setattr__(self, "tag", tag)
 
     @property
-    def dnskey(self) -> Rdata:
-        return dnskey_rdata(self.flags, self.algorithm, self.key.public)
+    def algorithm(self) -> int:
+        return self.key.algorithm
 
     @property
     def sep(self) -> bool:
@@ -62,6 +68,12 @@ class KeyFile:
     @property
     def stem(self) -> str:
         return file_stem(self.zone, self.algorithm, self.tag)
+
+
+def _dnskey_and_tag(flags: int, key: PrivateKey) -> tuple[Rdata, int]:
+    """The key's DNSKEY data and its key tag, which names the key's files."""
+    dnskey = dnskey_rdata(flags, key.algorithm, key.public)
+    return dnskey, key_tag(dnskey.parts[0])  # type: ignore[arg-type]
 
 
 def file_stem(zone: Name, algorithm: int, tag: int) -> str:
@@ -136,13 +148,13 @@ def read_key(private: Path) -> KeyFile:
                 times[name] = parse_time(fields[name])
             except ValueError as exc:
                 raise KeyFileError(private, f"{name}: {exc}") from None
-    tag = key_tag(dnskey_rdata(flags, algorithm, public).parts[0])  # type: ignore[arg-type]
+    keyfile = KeyFile(private, zone, flags, key, times)
     if Name.from_text(match["zone"]) != zone:
         raise KeyFileError(private, f"the file name is for {match['zone']} but the key is for {zone.text}")
-    if int(match["alg"]) != algorithm or int(match["tag"]) != tag:
+    if int(match["alg"]) != algorithm or int(match["tag"]) != keyfile.tag:
         raise KeyFileError(private, f"the file name says algorithm {int(match['alg'])} tag {int(match['tag'])}, "
-                                    f"the key is algorithm {algorithm} tag {tag}")
-    return KeyFile(private, zone, flags, algorithm, tag, key, times)
+                                    f"the key is algorithm {algorithm} tag {keyfile.tag}")
+    return keyfile
 
 
 def _read_public(path: Path) -> tuple[Name, int, int, bytes]:
@@ -199,10 +211,8 @@ def _read_fields(path: Path) -> dict[str, str]:
 
 def write_key(folder: Path, zone: Name, key: PrivateKey, flags: int, times: dict[str, int]) -> KeyFile:
     """Write a new key's two files (the .private readable by its owner only) and return it."""
-    algorithm = key.algorithm
-    tag = key_tag(dnskey_rdata(flags, algorithm, key.public).parts[0])  # type: ignore[arg-type]
-    keyfile = KeyFile(folder / (file_stem(zone, algorithm, tag) + ".private"), zone, flags, algorithm, tag, key,
-                      dict(times))
+    _, tag = _dnskey_and_tag(flags, key)
+    keyfile = KeyFile(folder / (file_stem(zone, key.algorithm, tag) + ".private"), zone, flags, key, dict(times))
     if keyfile.path.exists():
         raise KeyFileError(keyfile.path, "a key with this tag exists already")
     _write_files(keyfile)
@@ -217,7 +227,7 @@ def update_times(keyfile: KeyFile, changes: dict[str, int | None]) -> KeyFile:
             times.pop(name, None)
         else:
             times[name] = value
-    updated = KeyFile(keyfile.path, keyfile.zone, keyfile.flags, keyfile.algorithm, keyfile.tag, keyfile.key, times)
+    updated = dataclasses.replace(keyfile, times=times)
     _write_files(updated)
     return updated
 
