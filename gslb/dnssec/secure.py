@@ -23,6 +23,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gslb.dnssec.records import nsec_rdata, successor, successor_beside
 from gslb.dnssec.signer import Signer, ZoneSigning
@@ -30,13 +31,14 @@ from gslb.engine.answer import Answer
 from gslb.engine.resolver import wildcard_node
 from gslb.wire.constants import Rcode, RRType
 from gslb.wire.name import Name
-from gslb.wire.records import RRset
+from gslb.wire.records import Rdata, RRset
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet
 
 APEX_KEY_TYPES = (RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY)
 SIGNED_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
 PROOF_TYPES = frozenset((RRType.RRSIG, RRType.NSEC))
+ANSWER_FIELDS = tuple(field.name for field in dataclasses.fields(Answer))
 
 
 @dataclass(slots=True)
@@ -45,6 +47,13 @@ class SignedAnswer(Answer):
 
     expires: float = math.inf  # UNIX time when a signature in it is due for renewal, or its keys change
     resign: Callable[[RRset], RRset] | None = None  # the RRSIG of a shortened steered selection
+
+    @classmethod
+    def from_answer(cls, answer: Answer, **changes: Any) -> SignedAnswer:
+        """The engine's answer with some fields changed and the signing's own ones set."""
+        fields = {name: getattr(answer, name) for name in ANSWER_FIELDS}
+        fields.update(changes)
+        return cls(**fields)
 
 
 def secure(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: Answer, do: bool, co: bool) -> Answer:
@@ -70,9 +79,8 @@ def _apex_keys(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: 
     rrset = {RRType.DNSKEY: state.dnskey, RRType.CDS: state.cds, RRType.CDNSKEY: state.cdnskey}[qtype]
     if rrset is None:
         return answer
-    fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(Answer)}
-    fields.update(answer=[rrset], authority=[], owner=qname)
-    return SignedAnswer(**fields, expires=signer.next_change)  # the key set changes at the next timing moment
+    return SignedAnswer.from_answer(answer, answer=[rrset], authority=[], owner=qname,
+                                    expires=signer.next_change)  # the key set changes at the next timing moment
 
 
 class _Signing:
@@ -131,10 +139,8 @@ class _Signing:
                 additional.append(self.sign(signing, rrset))
         if not self.signed:
             return answer
-        fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(Answer)}
-        fields.update(answer=records, authority=authority, additional=additional, rcode=rcode,
-                      trim_index=trim_index)
-        return SignedAnswer(**fields, expires=self.expires, resign=resign)
+        return SignedAnswer.from_answer(answer, answer=records, authority=authority, additional=additional,
+                                        rcode=rcode, trim_index=trim_index, expires=self.expires, resign=resign)
 
     def _referral(self, given: list[RRset], authority: list[RRset]) -> None:
         """NS (never signed), then the DS and its RRSIG, or the NSEC proving there is no DS."""
@@ -147,8 +153,7 @@ class _Signing:
         cut = zone.nodes.get(ns.name.wire)
         ds = cut.rrsets.get(RRType.DS) if cut is not None else None
         if ds is None:
-            ds = RRset(ns.name, RRType.NSEC, zone.negative_ttl,
-                       (nsec_rdata(successor_beside(ns.name), (RRType.NS, *PROOF_TYPES)),))
+            ds = RRset(ns.name, RRType.NSEC, zone.negative_ttl, (_delegation_nsec(ns.name),))
         authority += (ds, self.sign(signing, ds))
 
     def _denial(self, zone: Zone, signing: ZoneSigning, name: Name, qtype: int, rcode: int) -> tuple[RRset, RRset]:
@@ -156,11 +161,16 @@ class _Signing:
         if rcode == Rcode.NXDOMAIN:
             rdata = nsec_rdata(successor(name), (*PROOF_TYPES, RRType.NXNAME))
         elif name.wire in zone.cuts:
-            rdata = nsec_rdata(successor_beside(name), (RRType.NS, *PROOF_TYPES))  # a DS asked at a delegation
+            rdata = _delegation_nsec(name)  # a DS asked at a delegation
         else:
             rdata = nsec_rdata(successor(name), _types_at(zone, signing, name) - {qtype} | PROOF_TYPES)
         nsec = RRset(name, RRType.NSEC, zone.negative_ttl, (rdata,))
         return nsec, self.sign(signing, nsec)
+
+
+def _delegation_nsec(name: Name) -> Rdata:
+    """The NSEC data at a delegation with no DS: the NS bit, no DS bit, a successor outside the child."""
+    return nsec_rdata(successor_beside(name), (RRType.NS, *PROOF_TYPES))
 
 
 def _resigner(signer: Signer, signing: ZoneSigning) -> Callable[[RRset], RRset]:
