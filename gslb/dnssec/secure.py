@@ -49,9 +49,9 @@ class SignedAnswer(Answer):
     resign: Callable[[RRset], RRset] | None = None  # the RRSIG of a shortened steered selection
 
     @classmethod
-    def from_answer(cls, answer: Answer, **changes: Any) -> SignedAnswer:
-        """The engine's answer with some fields changed and the signing's own ones set."""
-        fields = {name: getattr(answer, name) for name in ANSWER_FIELDS}
+    def from_answer(cls, engine: Answer, /, **changes: Any) -> SignedAnswer:
+        """The engine's answer with some fields changed (`answer` among them) and the signing's own set."""
+        fields = {name: getattr(engine, name) for name in ANSWER_FIELDS}
         fields.update(changes)
         return cls(**fields)
 
