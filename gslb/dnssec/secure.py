@@ -28,7 +28,7 @@ from typing import Any
 from gslb.dnssec.records import nsec_rdata, successor, successor_beside
 from gslb.dnssec.signer import Signer, ZoneSigning
 from gslb.engine.answer import Answer
-from gslb.engine.resolver import wildcard_node
+from gslb.engine.resolver import delegation_at_or_above, wildcard_node
 from gslb.wire.constants import Rcode, RRType
 from gslb.wire.name import Name
 from gslb.wire.records import Rdata, RRset
@@ -135,7 +135,8 @@ class _Signing:
             additional.append(rrset)
             zone = zones.find(rrset.name)
             signing = signer.signing_for(zone)
-            if signing is not None and zone is not None and not _at_or_below_cut(zone, rrset.name):
+            # glue (at or below a delegation) is the child's data: the parent holds it but does not sign it
+            if signing is not None and zone is not None and delegation_at_or_above(zone, rrset.name) is None:
                 additional.append(self.sign(signing, rrset))
         if not self.signed:
             return answer
@@ -206,7 +207,3 @@ def _types_at(zone: Zone, signing: ZoneSigning, name: Name) -> set[int]:
             types |= {RRType.CDS, RRType.CDNSKEY}
     return types
 
-
-def _at_or_below_cut(zone: Zone, name: Name) -> bool:
-    """Glue: data at or below a delegation, which the parent holds but does not sign."""
-    return bool(zone.cuts) and any(each.wire in zone.cuts for each in name.ancestors_below(zone.origin))
