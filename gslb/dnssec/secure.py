@@ -66,7 +66,7 @@ def secure(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: Answ
         answer = _apex_keys(signer, zones, qname, qtype, answer)
     if not do:
         return answer
-    return _Signing(signer, zones).answer(qname, qtype, answer, co)
+    return _Signing(signer, zones, now).answer(qname, qtype, answer, co)
 
 
 def _apex_keys(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: Answer) -> Answer:
@@ -86,14 +86,15 @@ def _apex_keys(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: 
 class _Signing:
     """One answer being signed: the sections built, and the earliest renewal among its signatures."""
 
-    def __init__(self, signer: Signer, zones: ZoneSet) -> None:
+    def __init__(self, signer: Signer, zones: ZoneSet, now: float) -> None:
         self.signer = signer
         self.zones = zones
+        self.now = now
         self.expires = signer.next_change
         self.signed = False
 
     def sign(self, signing: ZoneSigning, rrset: RRset, original_ttl: int | None = None) -> RRset:
-        rrsig, renew = self.signer.sign(signing, rrset, original_ttl)
+        rrsig, renew = self.signer.sign(signing, rrset, original_ttl, self.now)
         self.expires = min(self.expires, renew)
         self.signed = True
         return rrsig
