@@ -21,7 +21,6 @@ from gslb.dnssec.algorithms import ALGORITHMS, BY_OPTION, PrivateKey
 from gslb.dnssec.keyfiles import (
     KeyFile,
     KeyFileError,
-    format_time,
     key_files,
     parse_time,
     read_key,
@@ -29,7 +28,7 @@ from gslb.dnssec.keyfiles import (
     write_key,
 )
 from gslb.dnssec.keys import key_state, load_zone_keys, published, signing, state_name, syncing
-from gslb.dnssec.records import SEP, ZONE_KEY, ds_rdata
+from gslb.dnssec.records import SEP, ZONE_KEY, ds_rdata, format_time
 from gslb.dnssec.signer import Signer
 from gslb.wire.name import BadNameError, Name
 from gslb.zones.directory import load_zone_paths, zone_files

@@ -12,10 +12,10 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 ECDSAP256SHA256 = 13
 ED25519 = 15
@@ -56,7 +56,7 @@ class PrivateKey:
         self.algorithm = algorithm
         self._key = key
         self._ecdsa = _ecdsa()
-        self.public = public_bytes(algorithm, key)
+        self.public = public_bytes(key)
 
     @classmethod
     def generate(cls, algorithm: int) -> PrivateKey:
@@ -103,7 +103,7 @@ class PrivateKey:
         return key.sign(data)
 
 
-def public_bytes(algorithm: int, key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
+def public_bytes(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
     """The DNSKEY public key field: X and Y for P-256 (RFC 6605), the 32 bytes for Ed25519."""
     public = key.public_key()
     if isinstance(public, ec.EllipticCurvePublicKey):
@@ -111,19 +111,3 @@ def public_bytes(algorithm: int, key: ec.EllipticCurvePrivateKey | ed25519.Ed255
         return numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
-
-def verify(algorithm: int, public: bytes, signature: bytes, data: bytes) -> bool:
-    """Check a signature against a DNSKEY public key (for `gslb dnssec status` and the tests)."""
-    try:
-        if algorithm == ECDSAP256SHA256:
-            x, y = int.from_bytes(public[:32], "big"), int.from_bytes(public[32:], "big")
-            point = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
-            point.verify(der, data, ec.ECDSA(hashes.SHA256()))
-        elif algorithm == ED25519:
-            ed25519.Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
-        else:
-            return False
-    except (InvalidSignature, ValueError):
-        return False
-    return True

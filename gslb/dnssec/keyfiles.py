@@ -12,14 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
-import os
+import dataclasses
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gslb.common.statefile import write_atomically
 from gslb.dnssec.algorithms import ALGORITHMS, KeyMaterialError, PrivateKey
-from gslb.dnssec.records import PROTOCOL, SEP, ZONE_KEY, dnskey_rdata, key_tag
+from gslb.dnssec.records import PROTOCOL, SEP, TIME_FORMAT, ZONE_KEY, dnskey_rdata, format_time, key_tag
 from gslb.wire.name import BadNameError, Name
 from gslb.wire.records import Rdata
 
@@ -40,19 +41,24 @@ class KeyFileError(ValueError):
 
 @dataclass(frozen=True)
 class KeyFile:
-    """One key as its two files describe it."""
+    """One key as its two files describe it; its DNSKEY data and key tag are worked out once."""
 
     path: Path  # the .private file
     zone: Name
     flags: int
-    algorithm: int
-    tag: int
     key: PrivateKey = field(repr=False)
     times: dict[str, int]  # the timing metadata present, as UNIX times
+    dnskey: Rdata = field(init=False, repr=False)
+    tag: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        dnskey, tag = _dnskey_and_tag(self.flags, self.key)
+        object.__setattr__(self, "dnskey", dnskey)
+        object.__setattr__(self, "tag", tag)
 
     @property
-    def dnskey(self) -> Rdata:
-        return dnskey_rdata(self.flags, self.algorithm, self.key.public)
+    def algorithm(self) -> int:
+        return self.key.algorithm
 
     @property
     def sep(self) -> bool:
@@ -64,12 +70,14 @@ class KeyFile:
         return file_stem(self.zone, self.algorithm, self.tag)
 
 
+def _dnskey_and_tag(flags: int, key: PrivateKey) -> tuple[Rdata, int]:
+    """The key's DNSKEY data and its key tag, which names the key's files."""
+    dnskey = dnskey_rdata(flags, key.algorithm, key.public)
+    return dnskey, key_tag(dnskey.parts[0])  # type: ignore[arg-type]
+
+
 def file_stem(zone: Name, algorithm: int, tag: int) -> str:
     return f"K{zone.text}+{algorithm:03d}+{tag:05d}"
-
-
-def format_time(seconds: int) -> str:
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds))
 
 
 def parse_time(text: str) -> int:
@@ -77,7 +85,7 @@ def parse_time(text: str) -> int:
     if not _STAMP.match(text):
         raise ValueError(f"'{text}' is not a YYYYMMDDHHMMSS time")
     try:
-        return calendar.timegm(time.strptime(text, "%Y%m%d%H%M%S"))
+        return calendar.timegm(time.strptime(text, TIME_FORMAT))
     except ValueError:
         raise ValueError(f"'{text}' is not a valid date and time") from None
 
@@ -140,21 +148,18 @@ def read_key(private: Path) -> KeyFile:
                 times[name] = parse_time(fields[name])
             except ValueError as exc:
                 raise KeyFileError(private, f"{name}: {exc}") from None
-    tag = key_tag(dnskey_rdata(flags, algorithm, public).parts[0])  # type: ignore[arg-type]
+    keyfile = KeyFile(private, zone, flags, key, times)
     if Name.from_text(match["zone"]) != zone:
         raise KeyFileError(private, f"the file name is for {match['zone']} but the key is for {zone.text}")
-    if int(match["alg"]) != algorithm or int(match["tag"]) != tag:
+    if int(match["alg"]) != algorithm or int(match["tag"]) != keyfile.tag:
         raise KeyFileError(private, f"the file name says algorithm {int(match['alg'])} tag {int(match['tag'])}, "
-                                    f"the key is algorithm {algorithm} tag {tag}")
-    return KeyFile(private, zone, flags, algorithm, tag, key, times)
+                                    f"the key is algorithm {algorithm} tag {keyfile.tag}")
+    return keyfile
 
 
 def _read_public(path: Path) -> tuple[Name, int, int, bytes]:
     """The DNSKEY record of a .key file: owner, flags, algorithm and public key."""
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyFileError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    text = _read_text(path)
     tokens: list[str] = []
     for line in text.splitlines():
         tokens += line.split(";", 1)[0].replace("(", " ").replace(")", " ").split()
@@ -185,11 +190,17 @@ def _read_public(path: Path) -> tuple[Name, int, int, bytes]:
     return zone, flags, algorithm, public
 
 
-def _read_fields(path: Path) -> dict[str, str]:
+def _read_text(path: Path) -> str:
+    """A key file's text; ASCII, as BIND writes them."""
     try:
-        text = path.read_text(encoding="ascii")
+        return path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _read_fields(path: Path) -> dict[str, str]:
+    """The `Name: value` lines of a .private file."""
+    text = _read_text(path)
     fields: dict[str, str] = {}
     for line in text.splitlines():
         name, colon, value = line.partition(":")
@@ -200,10 +211,8 @@ def _read_fields(path: Path) -> dict[str, str]:
 
 def write_key(folder: Path, zone: Name, key: PrivateKey, flags: int, times: dict[str, int]) -> KeyFile:
     """Write a new key's two files (the .private readable by its owner only) and return it."""
-    algorithm = key.algorithm
-    tag = key_tag(dnskey_rdata(flags, algorithm, key.public).parts[0])  # type: ignore[arg-type]
-    keyfile = KeyFile(folder / (file_stem(zone, algorithm, tag) + ".private"), zone, flags, algorithm, tag, key,
-                      dict(times))
+    _, tag = _dnskey_and_tag(flags, key)
+    keyfile = KeyFile(folder / (file_stem(zone, key.algorithm, tag) + ".private"), zone, flags, key, dict(times))
     if keyfile.path.exists():
         raise KeyFileError(keyfile.path, "a key with this tag exists already")
     _write_files(keyfile)
@@ -218,7 +227,7 @@ def update_times(keyfile: KeyFile, changes: dict[str, int | None]) -> KeyFile:
             times.pop(name, None)
         else:
             times[name] = value
-    updated = KeyFile(keyfile.path, keyfile.zone, keyfile.flags, keyfile.algorithm, keyfile.tag, keyfile.key, times)
+    updated = dataclasses.replace(keyfile, times=times)
     _write_files(updated)
     return updated
 
@@ -235,15 +244,5 @@ def _write_files(keyfile: KeyFile) -> None:
                f"Algorithm: {keyfile.algorithm} ({ALGORITHMS[keyfile.algorithm].mnemonic})",
                f"PrivateKey: {keyfile.key.to_base64()}"]
     private += [f"{name}: {format_time(keyfile.times[name])}" for name in TIMES if name in keyfile.times]
-    _replace(keyfile.path, "\n".join(private) + "\n", 0o600)
-    _replace(keyfile.path.with_name(keyfile.stem + ".key"), "\n".join(lines) + "\n", 0o644)
-
-
-def _replace(path: Path, text: str, mode: int) -> None:
-    """Write beside the file and rename over it, so a reader never sees half a key."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "w", encoding="ascii") as out:
-        out.write(text)
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)
+    write_atomically(keyfile.path, "\n".join(private) + "\n", 0o600)
+    write_atomically(keyfile.path.with_name(keyfile.stem + ".key"), "\n".join(lines) + "\n", 0o644)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from gslb.wire.constants import type_name
 from gslb.wire.name import WILDCARD_LABEL, Name
+from gslb.wire.rdata_wire import canonical
 from gslb.wire.records import Rdata, RRset
 
 PROTOCOL = 3  # the DNSKEY protocol field, always 3 (RFC 4034 section 2.1.2)
@@ -22,23 +23,15 @@ ZONE_KEY = 0x0100  # DNSKEY flags: a zone key
 SEP = 0x0001  # ... and the secure entry point (a KSK, or a combined signing key)
 SHA256 = 2  # DS digest type (RFC 4509)
 _RRSIG_FIXED = struct.Struct("!HBBIIIH")
+TIME_FORMAT = "%Y%m%d%H%M%S"  # RRSIG times in text and BIND key file times (UTC)
 
 
-def canonical_rdata(rdata: Rdata) -> bytes:
-    """The rdata in canonical form (RFC 4034 section 6.2): names uncompressed and lower case.
-
-    Names in gslb's records are lower-cased when a zone loads, so joining the pieces is enough.
-    """
-    return b"".join(part.wire if isinstance(part, Name) else part for part in rdata.parts)
-
-
-def canonical_set(rrset: RRset, count: int | None = None) -> tuple[bytes, ...]:
+def canonical_set(rrset: RRset) -> tuple[bytes, ...]:
     """The RRset's canonical rdatas in canonical order, duplicates dropped (RFC 4034 section 6.3).
 
     Sorted, so every rotation of the same addresses gives the same tuple, and the same signature.
     """
-    rdatas = rrset.rdatas if count is None else rrset.rdatas[:count]
-    return tuple(sorted({canonical_rdata(rdata) for rdata in rdatas}))
+    return tuple(sorted({canonical(rdata) for rdata in rrset.rdatas}))
 
 
 def signature_labels(owner: Name) -> int:
@@ -64,7 +57,7 @@ def rrsig_fields(covered: int, algorithm: int, labels: int, original_ttl: int, e
 def rrsig_rdata(fields: bytes, signer: Name, signature: bytes) -> Rdata:
     """RRSIG data; the signer's name as plain bytes, so it is never compressed (RFC 4034 section 3.1.7)."""
     covered, algorithm, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack(fields)
-    text = (f"{type_name(covered)} {algorithm} {labels} {ttl} {_stamp(expiration)} {_stamp(inception)} {tag} "
+    text = (f"{type_name(covered)} {algorithm} {labels} {ttl} {format_time(expiration)} {format_time(inception)} {tag} "
             f"{signer.text} {base64.b64encode(signature).decode()}")
     return Rdata((fields + signer.wire + signature,), text)
 
@@ -86,7 +79,7 @@ def key_tag(dnskey_wire: bytes) -> int:
 
 def ds_rdata(owner: Name, dnskey: Rdata, digest_type: int = SHA256) -> Rdata:
     """The DS (or CDS) for a DNSKEY: its tag, algorithm and SHA-256 digest (RFC 4034 section 5.1.4)."""
-    wire = canonical_rdata(dnskey)
+    wire = canonical(dnskey)
     digest = hashlib.sha256(owner.wire + wire).digest()
     tag, algorithm = key_tag(wire), wire[3]
     return Rdata((struct.pack("!HBB", tag, algorithm, digest_type) + digest,),
@@ -138,5 +131,7 @@ def _escaped(name: Name) -> str:
     return ".".join(labels) + "."
 
 
-def _stamp(seconds: int) -> str:
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds))
+
+def format_time(seconds: int) -> str:
+    """UNIX seconds as YYYYMMDDHHMMSS in UTC: how RRSIG text and BIND's key files write times."""
+    return time.strftime(TIME_FORMAT, time.gmtime(seconds))

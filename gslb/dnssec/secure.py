@@ -23,20 +23,22 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gslb.dnssec.records import nsec_rdata, successor, successor_beside
 from gslb.dnssec.signer import Signer, ZoneSigning
 from gslb.engine.answer import Answer
-from gslb.engine.resolver import wildcard_node
+from gslb.engine.resolver import delegation_at_or_above, wildcard_node
 from gslb.wire.constants import Rcode, RRType
 from gslb.wire.name import Name
-from gslb.wire.records import RRset
+from gslb.wire.records import Rdata, RRset
 from gslb.zones.model import Zone
 from gslb.zones.zoneset import ZoneSet
 
 APEX_KEY_TYPES = (RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY)
 SIGNED_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
 PROOF_TYPES = frozenset((RRType.RRSIG, RRType.NSEC))
+ANSWER_FIELDS = tuple(field.name for field in dataclasses.fields(Answer))
 
 
 @dataclass(slots=True)
@@ -45,6 +47,13 @@ class SignedAnswer(Answer):
 
     expires: float = math.inf  # UNIX time when a signature in it is due for renewal, or its keys change
     resign: Callable[[RRset], RRset] | None = None  # the RRSIG of a shortened steered selection
+
+    @classmethod
+    def from_answer(cls, engine: Answer, /, **changes: Any) -> SignedAnswer:
+        """The engine's answer with some fields changed (`answer` among them) and the signing's own set."""
+        fields = {name: getattr(engine, name) for name in ANSWER_FIELDS}
+        fields.update(changes)
+        return cls(**fields)
 
 
 def secure(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: Answer, do: bool, co: bool) -> Answer:
@@ -57,7 +66,7 @@ def secure(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: Answ
         answer = _apex_keys(signer, zones, qname, qtype, answer)
     if not do:
         return answer
-    return _Signing(signer, zones).answer(qname, qtype, answer, co)
+    return _Signing(signer, zones, now).answer(qname, qtype, answer, co)
 
 
 def _apex_keys(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: Answer) -> Answer:
@@ -70,22 +79,22 @@ def _apex_keys(signer: Signer, zones: ZoneSet, qname: Name, qtype: int, answer: 
     rrset = {RRType.DNSKEY: state.dnskey, RRType.CDS: state.cds, RRType.CDNSKEY: state.cdnskey}[qtype]
     if rrset is None:
         return answer
-    fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(Answer)}
-    fields.update(answer=[rrset], authority=[], owner=qname)
-    return SignedAnswer(**fields, expires=signer.next_change)  # the key set changes at the next timing moment
+    return SignedAnswer.from_answer(answer, answer=[rrset], authority=[], owner=qname,
+                                    expires=signer.next_change)  # the key set changes at the next timing moment
 
 
 class _Signing:
     """One answer being signed: the sections built, and the earliest renewal among its signatures."""
 
-    def __init__(self, signer: Signer, zones: ZoneSet) -> None:
+    def __init__(self, signer: Signer, zones: ZoneSet, now: float) -> None:
         self.signer = signer
         self.zones = zones
+        self.now = now
         self.expires = signer.next_change
         self.signed = False
 
     def sign(self, signing: ZoneSigning, rrset: RRset, original_ttl: int | None = None) -> RRset:
-        rrsig, renew = self.signer.sign(signing, rrset, original_ttl)
+        rrsig, renew = self.signer.sign(signing, rrset, original_ttl, self.now)
         self.expires = min(self.expires, renew)
         self.signed = True
         return rrsig
@@ -127,14 +136,13 @@ class _Signing:
             additional.append(rrset)
             zone = zones.find(rrset.name)
             signing = signer.signing_for(zone)
-            if signing is not None and zone is not None and not _at_or_below_cut(zone, rrset.name):
+            # glue (at or below a delegation) is the child's data: the parent holds it but does not sign it
+            if signing is not None and zone is not None and delegation_at_or_above(zone, rrset.name) is None:
                 additional.append(self.sign(signing, rrset))
         if not self.signed:
             return answer
-        fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(Answer)}
-        fields.update(answer=records, authority=authority, additional=additional, rcode=rcode,
-                      trim_index=trim_index)
-        return SignedAnswer(**fields, expires=self.expires, resign=resign)
+        return SignedAnswer.from_answer(answer, answer=records, authority=authority, additional=additional,
+                                        rcode=rcode, trim_index=trim_index, expires=self.expires, resign=resign)
 
     def _referral(self, given: list[RRset], authority: list[RRset]) -> None:
         """NS (never signed), then the DS and its RRSIG, or the NSEC proving there is no DS."""
@@ -147,8 +155,7 @@ class _Signing:
         cut = zone.nodes.get(ns.name.wire)
         ds = cut.rrsets.get(RRType.DS) if cut is not None else None
         if ds is None:
-            ds = RRset(ns.name, RRType.NSEC, zone.negative_ttl,
-                       (nsec_rdata(successor_beside(ns.name), (RRType.NS, *PROOF_TYPES)),))
+            ds = RRset(ns.name, RRType.NSEC, zone.negative_ttl, (_delegation_nsec(ns.name),))
         authority += (ds, self.sign(signing, ds))
 
     def _denial(self, zone: Zone, signing: ZoneSigning, name: Name, qtype: int, rcode: int) -> tuple[RRset, RRset]:
@@ -156,11 +163,16 @@ class _Signing:
         if rcode == Rcode.NXDOMAIN:
             rdata = nsec_rdata(successor(name), (*PROOF_TYPES, RRType.NXNAME))
         elif name.wire in zone.cuts:
-            rdata = nsec_rdata(successor_beside(name), (RRType.NS, *PROOF_TYPES))  # a DS asked at a delegation
+            rdata = _delegation_nsec(name)  # a DS asked at a delegation
         else:
             rdata = nsec_rdata(successor(name), _types_at(zone, signing, name) - {qtype} | PROOF_TYPES)
         nsec = RRset(name, RRType.NSEC, zone.negative_ttl, (rdata,))
         return nsec, self.sign(signing, nsec)
+
+
+def _delegation_nsec(name: Name) -> Rdata:
+    """The NSEC data at a delegation with no DS: the NS bit, no DS bit, a successor outside the child."""
+    return nsec_rdata(successor_beside(name), (RRType.NS, *PROOF_TYPES))
 
 
 def _resigner(signer: Signer, signing: ZoneSigning) -> Callable[[RRset], RRset]:
@@ -196,7 +208,3 @@ def _types_at(zone: Zone, signing: ZoneSigning, name: Name) -> set[int]:
             types |= {RRType.CDS, RRType.CDNSKEY}
     return types
 
-
-def _at_or_below_cut(zone: Zone, name: Name) -> bool:
-    """Glue: data at or below a delegation, which the parent holds but does not sign."""
-    return bool(zone.cuts) and any(each.wire in zone.cuts for each in name.ancestors_below(zone.origin))

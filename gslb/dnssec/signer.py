@@ -41,11 +41,14 @@ ADDRESS_TYPE = {4: RRType.A, 6: RRType.AAAA}
 class ZoneSigning:
     """One signed zone: its keys, what they do now, and the address types of its services."""
 
-    origin: Name
     keys: list[KeyFile]
     ttl: int  # of the DNSKEY, CDS and CDNSKEY sets: the zone's default TTL
     state: KeyState
     families: dict[str, frozenset[int]] = field(default_factory=dict)  # service -> {A, AAAA}
+
+    @property
+    def origin(self) -> Name:
+        return self.state.origin
 
     def service_types(self, zone: Zone, service: str) -> frozenset[int]:
         """A or AAAA or both: the families of every member the service can answer with."""
@@ -103,12 +106,11 @@ class Signer:
                 if previous is None:
                     continue
                 keys, state = previous.keys, key_state(zone.origin, previous.keys, now, zone.default_ttl)
-            fresh[zone.origin.wire] = ZoneSigning(zone.origin, keys, zone.default_ttl, state)
+            fresh[zone.origin.wire] = ZoneSigning(keys, zone.default_ttl, state)
         listed = {path for paths in listing.values() for path in paths}
         self._files = {path: seen for path, seen in self._files.items() if path in listed}
         self.zones = fresh
-        self._cache.clear()
-        self.next_change = min((z.state.until for z in fresh.values()), default=math.inf)
+        self._start_over()
         return problems
 
     def refresh(self, now: float) -> None:
@@ -119,6 +121,10 @@ class Signer:
             signing.state = key_state(signing.origin, signing.keys, now, signing.ttl)
             if not signing.state.usable:
                 log.error("zone %s: no key is active any more: its answers go out unsigned", signing.origin.text)
+        self._start_over()
+
+    def _start_over(self) -> None:
+        """The keys' roles changed: forget the signatures made, and note the next timing moment."""
         self._cache.clear()
         self.next_change = min((z.state.until for z in self.zones.values()), default=math.inf)
 
@@ -142,16 +148,19 @@ class Signer:
         """Signatures kept now (at most `dnssec.signature_cache`)."""
         return len(self._cache)
 
-    def sign(self, signing: ZoneSigning, rrset: RRset, original_ttl: int | None = None) -> tuple[RRset, float]:
+    def sign(self, signing: ZoneSigning, rrset: RRset, original_ttl: int | None = None,
+             now: float | None = None) -> tuple[RRset, float]:
         """The RRSIG RRset for `rrset` as sent, and when it is due for renewal.
 
         `original_ttl`: the TTL in the zone when the set goes out with a lower one (the SOA of a
-        negative answer).
+        negative answer). `now`: the time the answer is made, read once for all its RRsets
+        (None: read the clock).
         """
         ttl = rrset.ttl if original_ttl is None else original_ttl
         rdatas = canonical_set(rrset)
         key = (signing.origin.wire, rrset.name.wire, rrset.rtype, ttl, rdatas)
-        now = self.clock()
+        if now is None:
+            now = self.clock()
         found = self._cache.get(key)
         if found is None or found[1] <= now:
             found = self._make(signing, rrset, ttl, rdatas, now)

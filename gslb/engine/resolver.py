@@ -34,6 +34,15 @@ def wildcard_node(zone: Zone, qname: Name) -> Node | None:
     return zone.nodes.get(encloser.prepend(WILDCARD_LABEL).wire)
 
 
+def delegation_at_or_above(zone: Zone, name: Name) -> Node | None:
+    """The highest delegation point at or above `name` below the apex: where the zone's own data ends."""
+    if zone.cuts:
+        for each in name.ancestors_below(zone.origin):
+            if each.wire in zone.cuts:
+                return zone.nodes[each.wire]
+    return None
+
+
 class Steering(Protocol):
     """Answers names that point at a service; the resolver asks it and nothing else does."""
 
@@ -88,7 +97,7 @@ class Resolver:
                     answer.owner = qname
                 self._negative(zone, answer, Rcode.NOERROR)
                 return None
-            node = self._wildcard(zone, qname)
+            node = wildcard_node(zone, qname)
             if node is None:
                 self._negative(zone, answer, Rcode.NXDOMAIN)
                 return None
@@ -99,17 +108,10 @@ class Resolver:
     @staticmethod
     def _delegation(zone: Zone, qname: Name, qtype: int) -> Node | None:
         """The delegation point at or above qname, if the name is not ours to answer."""
-        if not zone.cuts:
-            return None
-        for name in qname.ancestors_below(zone.origin):
-            if name.wire in zone.cuts:
-                # DS lives on the parent side of a cut (RFC 4035 section 3.1.4.1).
-                if name == qname and qtype == RRType.DS:
-                    return None
-                return zone.nodes[name.wire]
-        return None
-
-    _wildcard = staticmethod(wildcard_node)
+        cut = delegation_at_or_above(zone, qname)
+        if cut is not None and qtype == RRType.DS and cut.name == qname:
+            return None  # DS lives on the parent side of a cut (RFC 4035 section 3.1.4.1)
+        return cut
 
     def _answer_from_node(
         self, zone: Zone, node: Node, owner: Name, qtype: int, client: Client, answer: Answer
