@@ -26,15 +26,17 @@ def summary(states: Iterable[str]) -> str:
 def pool_families(view: HealthView, zone: Zone, pool: Pool) -> dict[str, dict[str, Any]]:
     """Per family the pool has: its state for that family, members up, members, members needed."""
     origin = zone.origin.text
-    return {
-        judge.FAMILY_NAMES[family]: {
-            "state": "up" if judge.pool_up(view, origin, pool, family) else "down",
+    states = judge.pool_states(view, origin, pool)
+    families: dict[str, dict[str, Any]] = {}
+    for family, members in sorted(pool.by_family.items()):
+        name = judge.FAMILY_NAMES[family]
+        families[name] = {
+            "state": states[name],
             "members_up": sum(judge.member_up(view, origin, pool, m) for m in members),
             "members_total": len(members),
             "needed": pool.needed(family),
         }
-        for family, members in sorted(pool.by_family.items())
-    }
+    return families
 
 
 @dataclass

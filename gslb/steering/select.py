@@ -253,14 +253,12 @@ class Selector:
         pool = self.policy.pools.get(name)
         if pool is None:
             return {"name": name, "kind": "service"}
+        families = judge.pool_states(self.health, self.zone, pool)
         # The state for the asked family; "skipped" when the pool has no member of it.
-        state = "skipped" if self.family not in pool.by_family else "up" if self.pool_up(pool) else "down"
+        state = families.get(judge.FAMILY_NAMES[self.family], "skipped")
         described: dict[str, Any] = {"name": name, "kind": "pool", "datacenter": pool.datacenter, "state": state}
-        if len(pool.by_family) > 1:  # dual-stack: how it stands for each family
-            described["families"] = {
-                judge.FAMILY_NAMES[family]: "up" if judge.pool_up(self.health, self.zone, pool, family) else "down"
-                for family in sorted(pool.by_family)
-            }
+        if len(families) > 1:  # dual-stack: how it stands for each family
+            described["families"] = families
         return {
             **described,
             "members": [
