@@ -23,7 +23,7 @@ from enum import Enum
 from aiohttp import web
 
 from gslb.api.errors import json_error
-from gslb.config.tokens import ApiTokens
+from gslb.config.tokens import SETTING, ApiTokens
 
 
 class Role(Enum):
@@ -75,7 +75,6 @@ def authorize(request: web.Request, tokens: ApiTokens, role: Role) -> None:
     if matched:
         raise json_error(web.HTTPForbidden, f"this token may not use this route: it needs {WHAT[role]}")
     if not set(tokens.configured()) & ACCEPTED[role]:
-        setting = {Role.PROBER: "http.prober_token_file", Role.OPERATOR: "http.operator_token_file"}[role]
         raise json_error(web.HTTPUnauthorized, f"no token for this route is configured on this server "
-                         f"({setting} or http.token_file)", challenge)
+                         f"({SETTING[role.value]} or {SETTING['all']})", challenge)
     raise json_error(web.HTTPUnauthorized, f"a valid bearer token is required ({WHAT[role]})", challenge)
