@@ -58,8 +58,9 @@ def datacenters_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str,
     the same per address family."""
     result = []
     for zone in steered_zones(zones):
+        counts = datacenter_counts(monitor.view, zone)
         for name, datacenter in zone.policy.datacenters.items():
-            overall, families = datacenter_counts(monitor.view, zone, name)
+            overall, families = counts[name]
             result.append({
                 "zone": zone.origin.text.rstrip("."),
                 "name": name,
