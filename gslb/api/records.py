@@ -11,7 +11,6 @@ from typing import Any
 from aiohttp import web
 
 from gslb.api.errors import json_error
-from gslb.api.status import dynamic_record
 from gslb.wire.constants import type_name
 from gslb.wire.name import BadNameError, Name
 from gslb.zones.model import Zone
@@ -26,7 +25,7 @@ def zone_records(zone: Zone) -> list[dict[str, Any]]:
         for rtype, rrset in sorted(node.rrsets.items()):
             entry = dynamic.get((wire, rtype))
             if entry is not None:
-                listed.append(dynamic_record(entry))
+                listed.append(entry.to_json())
             else:
                 listed.append({"name": rrset.name.text, "type": type_name(rtype), "ttl": rrset.ttl,
                                "data": [rdata.text for rdata in rrset.rdatas], "source": "file"})
