@@ -47,9 +47,8 @@ def _who(request: web.Request, body: dict[str, Any] | None = None) -> str | None
     return header
 
 
-def _actor(request: web.Request, body: dict[str, Any] | None = None) -> str:
-    """Who and from where, for the audit log and the log line."""
-    who = _who(request, body)
+def _actor(request: web.Request, who: str | None) -> str:
+    """Who (`_who`) and from where, for the audit log and the log line."""
     return f"{who} via {request.remote}" if who else f"api via {request.remote}"
 
 
@@ -147,7 +146,7 @@ class HealthRoutes:
             now + expires_in if expires_in is not None else None, by,
         )
         try:
-            await self.server.health.set_override(override, _actor(request, body))
+            await self.server.health.set_override(override, _actor(request, by))
         except BackendUnavailable as exc:
             raise json_error(web.HTTPServiceUnavailable, str(exc), RETRY_LATER) from None
         return web.json_response(override.to_api_json())
@@ -161,7 +160,7 @@ class HealthRoutes:
             self._subject(request)  # 404 saying what is wrong with the path, when something is
             raise json_error(web.HTTPNotFound, "no such override")
         try:
-            lifted = await self.server.health.lift_override(key, _actor(request))
+            lifted = await self.server.health.lift_override(key, _actor(request, _who(request)))
         except BackendUnavailable as exc:
             raise json_error(web.HTTPServiceUnavailable, str(exc), RETRY_LATER) from None
         if not lifted:

@@ -98,7 +98,7 @@ def monitoring_status(monitor: HealthMonitor) -> dict[str, Any]:
         "stale_after": monitor.stale_after,
         "silent_probers": [
             {"name": name, "last_report": iso(monitor.probers[name].last_report)}
-            for name in sorted(monitor.blindness.silent) if name in monitor.probers
+            for name in sorted(monitor.blindness.silent)  # a subset of monitor.probers, which only grows
         ],
         "stale_targets": stale,
     }
