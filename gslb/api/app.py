@@ -11,6 +11,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
+from gslb.api.errors import json_error
 from gslb.api.health_routes import HealthRoutes
 from gslb.api.metrics import build_registry
 from gslb.api.page import status_page
@@ -63,14 +64,14 @@ async def explain(request: web.Request) -> web.Response:
     server = _server(request)
     query = request.query
     if "name" not in query or "client" not in query:
-        return web.json_response({"error": "name and client are required"}, status=400)
+        raise json_error(web.HTTPBadRequest, "name and client are required")
     try:
         report = explain_query(
             server.zones, server.steering, query["name"], query.get("type", "A"), query["client"],
             query.get("ecs") or None, overrides=server.health.override_for,
         )
     except ExplainError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
+        raise json_error(web.HTTPBadRequest, str(exc)) from None
     return web.json_response(report)
 
 

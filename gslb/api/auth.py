@@ -18,12 +18,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 from enum import Enum
 
 from aiohttp import web
 
-from gslb.config.tokens import ApiTokens
+from gslb.api.errors import json_error
+from gslb.config.tokens import SETTING, ApiTokens
 
 
 class Role(Enum):
@@ -36,11 +36,6 @@ class Role(Enum):
 ACCEPTED = {Role.PROBER: {"all", "prober"}, Role.OPERATOR: {"all", "operator"},
             Role.READ: {"all", "operator", "read"}}
 WHAT = {Role.PROBER: "a prober token", Role.OPERATOR: "an operator token", Role.READ: "a read token"}
-
-
-def _error(kind: type[web.HTTPException], reason: str, challenge: str | None) -> web.HTTPException:
-    headers = {"WWW-Authenticate": challenge} if challenge else None
-    return kind(text=json.dumps({"error": reason}), content_type="application/json", headers=headers)
 
 
 def presented_token(request: web.Request, basic: bool) -> str | None:
@@ -72,14 +67,14 @@ def authorize(request: web.Request, tokens: ApiTokens, role: Role) -> None:
     """Return when the request may use a route of `role`; raise 401 or 403 (nothing changes) otherwise."""
     if role is Role.READ and tokens.read is None:
         return  # reads are open unless a read token is configured
-    challenge = 'Basic realm="gslb", charset="UTF-8"' if role is Role.READ else 'Bearer realm="gslb"'
+    scheme = 'Basic realm="gslb", charset="UTF-8"' if role is Role.READ else 'Bearer realm="gslb"'
+    challenge = {"WWW-Authenticate": scheme}
     matched = matching_roles(presented_token(request, basic=role is Role.READ), tokens)
     if matched & ACCEPTED[role]:
         return
     if matched:
-        raise _error(web.HTTPForbidden, f"this token may not use this route: it needs {WHAT[role]}", None)
+        raise json_error(web.HTTPForbidden, f"this token may not use this route: it needs {WHAT[role]}")
     if not set(tokens.configured()) & ACCEPTED[role]:
-        setting = {Role.PROBER: "http.prober_token_file", Role.OPERATOR: "http.operator_token_file"}[role]
-        raise _error(web.HTTPUnauthorized, f"no token for this route is configured on this server "
-                     f"({setting} or http.token_file)", challenge)
-    raise _error(web.HTTPUnauthorized, f"a valid bearer token is required ({WHAT[role]})", challenge)
+        raise json_error(web.HTTPUnauthorized, f"no token for this route is configured on this server "
+                         f"({SETTING[role.value]} or {SETTING['all']})", challenge)
+    raise json_error(web.HTTPUnauthorized, f"a valid bearer token is required ({WHAT[role]})", challenge)

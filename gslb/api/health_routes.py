@@ -7,7 +7,6 @@ validated whole before anything changes, so a 401, 403 or 400 leaves the server 
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import math
 from typing import Any
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from gslb.api.auth import Role, authorize
 from gslb.api.control import ServerControl
+from gslb.api.errors import json_error
 from gslb.health.backend import BackendUnavailable
 from gslb.health.overrides import EVERY_ZONE, KINDS, Override, OverrideKey
 from gslb.health.reports import ReportError, parse_report
@@ -26,27 +26,14 @@ MAX_LOGGED_DETAIL = 200
 MAX_REASON = 500
 MAX_NAME = 128
 NAME_TEXT = f"printable text of 1 to {MAX_NAME} characters"
-
-
-def _bad_request(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
-
-
-def _not_found(message: str) -> web.HTTPNotFound:
-    return web.HTTPNotFound(text=json.dumps({"error": message}), content_type="application/json")
-
-
-def _unavailable(message: str) -> web.HTTPServiceUnavailable:
-    """A shared health backend that cannot take an override now: 503, and nothing changed."""
-    return web.HTTPServiceUnavailable(text=json.dumps({"error": message}), content_type="application/json",
-                                      headers={"Retry-After": "5"})
+RETRY_LATER = {"Retry-After": "5"}  # with a 503: the shared health backend cannot take an override now
 
 
 async def _json_body(request: web.Request) -> Any:
     try:
         return await request.json()
     except (ValueError, UnicodeDecodeError):
-        raise _bad_request("the body is not valid JSON") from None
+        raise json_error(web.HTTPBadRequest, "the body is not valid JSON") from None
 
 
 def _who(request: web.Request, body: dict[str, Any] | None = None) -> str | None:
@@ -56,13 +43,12 @@ def _who(request: web.Request, body: dict[str, Any] | None = None) -> str | None
         return str(by)
     header = request.headers.get("X-Gslb-User")
     if header is not None and not _valid_name(header):
-        raise _bad_request(f"X-Gslb-User: expected {NAME_TEXT}")
+        raise json_error(web.HTTPBadRequest, f"X-Gslb-User: expected {NAME_TEXT}")
     return header
 
 
-def _actor(request: web.Request, body: dict[str, Any] | None = None) -> str:
-    """Who and from where, for the audit log and the log line."""
-    who = _who(request, body)
+def _actor(request: web.Request, who: str | None) -> str:
+    """Who (`_who`) and from where, for the audit log and the log line."""
     return f"{who} via {request.remote}" if who else f"api via {request.remote}"
 
 
@@ -102,7 +88,7 @@ class HealthRoutes:
         except ReportError as exc:
             self.server.health.count_rejected("malformed")
             _log_rejected("malformed", request, str(exc).partition(":")[0])  # where, not the values sent
-            raise _bad_request(str(exc)) from None
+            raise json_error(web.HTTPBadRequest, str(exc)) from None
         accepted, unknown = self.server.health.apply_report(report)
         return web.json_response({"accepted": accepted, "unknown": unknown})
 
@@ -126,24 +112,26 @@ class HealthRoutes:
         zone_name, kind, name, address = self._key(request)
         if zone_name == EVERY_ZONE:
             if kind != "datacenters" or address is not None:
-                raise _not_found("only a datacenter can be overridden in every zone: /v1/overrides/datacenters/{name}")
+                raise json_error(web.HTTPNotFound, "only a datacenter can be overridden in every zone: "
+                                 "/v1/overrides/datacenters/{name}")
             if not any(z.policy is not None and name in z.policy.datacenters for z in self.server.zones):
-                raise _not_found(f"no zone has a datacenter '{name}'")
+                raise json_error(web.HTTPNotFound, f"no zone has a datacenter '{name}'")
             return zone_name, kind, name, None
         if kind not in KINDS:
-            raise _not_found(f"kind '{kind}' is not one of {', '.join(KINDS)}")
+            raise json_error(web.HTTPNotFound, f"kind '{kind}' is not one of {', '.join(KINDS)}")
         if (kind == "members") != (address is not None):
-            raise _not_found("members take a pool name and an address; datacenters and pools take a name only")
+            raise json_error(web.HTTPNotFound,
+                             "members take a pool name and an address; datacenters and pools take a name only")
         zone = next((z for z in self.server.zones if z.origin.text.rstrip(".").lower() == zone_name), None)
         if zone is None or zone.policy is None:
-            raise _not_found(f"no steered zone '{zone_name}'")
+            raise json_error(web.HTTPNotFound, f"no steered zone '{zone_name}'")
         policy = zone.policy
         if kind == "datacenters" and name not in policy.datacenters:
-            raise _not_found(f"no datacenter '{name}' in {zone_name}")
+            raise json_error(web.HTTPNotFound, f"no datacenter '{name}' in {zone_name}")
         if kind in ("pools", "members") and name not in policy.pools:
-            raise _not_found(f"no pool '{name}' in {zone_name}")
+            raise json_error(web.HTTPNotFound, f"no pool '{name}' in {zone_name}")
         if address is not None and address not in {str(m.address) for m in policy.pools[name].members}:
-            raise _not_found(f"no member {address} in pool '{name}'")
+            raise json_error(web.HTTPNotFound, f"no member {address} in pool '{name}'")
         return zone_name, kind, name, address
 
     async def put_override(self, request: web.Request) -> web.Response:
@@ -158,9 +146,9 @@ class HealthRoutes:
             now + expires_in if expires_in is not None else None, by,
         )
         try:
-            await self.server.health.set_override(override, _actor(request, body))
+            await self.server.health.set_override(override, _actor(request, by))
         except BackendUnavailable as exc:
-            raise _unavailable(str(exc)) from None
+            raise json_error(web.HTTPServiceUnavailable, str(exc), RETRY_LATER) from None
         return web.json_response(override.to_api_json())
 
     async def delete_override(self, request: web.Request) -> web.Response:
@@ -170,13 +158,13 @@ class HealthRoutes:
         key = self._key(request)
         if self.server.health.overrides.lookup(*key) is None:
             self._subject(request)  # 404 saying what is wrong with the path, when something is
-            raise _not_found("no such override")
+            raise json_error(web.HTTPNotFound, "no such override")
         try:
-            lifted = await self.server.health.lift_override(key, _actor(request))
+            lifted = await self.server.health.lift_override(key, _actor(request, _who(request)))
         except BackendUnavailable as exc:
-            raise _unavailable(str(exc)) from None
+            raise json_error(web.HTTPServiceUnavailable, str(exc), RETRY_LATER) from None
         if not lifted:
-            raise _not_found("no such override")
+            raise json_error(web.HTTPNotFound, "no such override")
         return web.json_response({"deleted": True})
 
     def register(self, app: web.Application) -> None:
@@ -207,23 +195,23 @@ def _normal_address(text: str) -> str:
 
 def _override_body(body: Any) -> tuple[str, float | None, str]:
     if not isinstance(body, dict):
-        raise _bad_request("the body must be a JSON object")
+        raise json_error(web.HTTPBadRequest, "the body must be a JSON object")
     unknown = set(body) - OVERRIDE_KEYS
     if unknown:
-        raise _bad_request(f"unknown keys: {', '.join(sorted(unknown))}")
+        raise json_error(web.HTTPBadRequest, f"unknown keys: {', '.join(sorted(unknown))}")
     state = body.get("state")
     if state not in ("up", "down"):
-        raise _bad_request("state: expected \"up\" or \"down\"")
+        raise json_error(web.HTTPBadRequest, "state: expected \"up\" or \"down\"")
     expires_in = body.get("expires_in")
     if expires_in is not None and (
         isinstance(expires_in, bool) or not isinstance(expires_in, int | float)
         or not math.isfinite(expires_in) or expires_in <= 0
     ):
-        raise _bad_request("expires_in: expected a number of seconds above 0")
+        raise json_error(web.HTTPBadRequest, "expires_in: expected a number of seconds above 0")
     reason = body.get("reason", "")
     if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise _bad_request(f"reason: expected text of at most {MAX_REASON} characters")
+        raise json_error(web.HTTPBadRequest, f"reason: expected text of at most {MAX_REASON} characters")
     by = body.get("by")
     if by is not None and not _valid_name(by):
-        raise _bad_request(f"by: expected {NAME_TEXT}")
+        raise json_error(web.HTTPBadRequest, f"by: expected {NAME_TEXT}")
     return state, float(expires_in) if expires_in is not None else None, reason

@@ -59,8 +59,7 @@ def _state_families(zones: ZoneSet, monitor: HealthMonitor) -> Iterator:
             for family, judged in pool_families(view, zone, pool).items():
                 for name in POOL_STATES:
                     pools.add_metric([origin, pool.name, family, name], 1.0 if judged["state"] == name else 0.0)
-        for datacenter in zone.policy.datacenters:
-            _, families = datacenter_counts(view, zone, datacenter)
+        for datacenter, (_, families) in datacenter_counts(view, zone).items():
             for family, count in families.items():
                 for name in DATACENTER_STATES:
                     datacenters.add_metric([origin, datacenter, family, name], 1.0 if count.state == name else 0.0)

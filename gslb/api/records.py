@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gslb.api.status import dynamic_record
+from gslb.api.errors import json_error
 from gslb.wire.constants import type_name
 from gslb.wire.name import BadNameError, Name
 from gslb.zones.model import Zone
@@ -25,7 +25,7 @@ def zone_records(zone: Zone) -> list[dict[str, Any]]:
         for rtype, rrset in sorted(node.rrsets.items()):
             entry = dynamic.get((wire, rtype))
             if entry is not None:
-                listed.append(dynamic_record(entry))
+                listed.append(entry.to_json())
             else:
                 listed.append({"name": rrset.name.text, "type": type_name(rtype), "ttl": rrset.ttl,
                                "data": [rdata.text for rdata in rrset.rdatas], "source": "file"})
@@ -43,5 +43,5 @@ def find_zone(zones: Any, text: str) -> Zone | None:
 async def records(request: web.Request, zones: Any) -> web.Response:
     zone = find_zone(zones, request.match_info["zone"])
     if zone is None:
-        return web.json_response({"error": f"no zone {request.match_info['zone']} is served here"}, status=404)
+        raise json_error(web.HTTPNotFound, f"no zone {request.match_info['zone']} is served here")
     return web.json_response({"zone": zone.origin.text, "serial": zone.serial, "records": zone_records(zone)})

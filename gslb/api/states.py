@@ -26,15 +26,17 @@ def summary(states: Iterable[str]) -> str:
 def pool_families(view: HealthView, zone: Zone, pool: Pool) -> dict[str, dict[str, Any]]:
     """Per family the pool has: its state for that family, members up, members, members needed."""
     origin = zone.origin.text
-    return {
-        judge.FAMILY_NAMES[family]: {
-            "state": "up" if judge.pool_up(view, origin, pool, family) else "down",
+    states = judge.pool_states(view, origin, pool)
+    families: dict[str, dict[str, Any]] = {}
+    for family, members in sorted(pool.by_family.items()):
+        name = judge.FAMILY_NAMES[family]
+        families[name] = {
+            "state": states[name],
             "members_up": sum(judge.member_up(view, origin, pool, m) for m in members),
             "members_total": len(members),
             "needed": pool.needed(family),
         }
-        for family, members in sorted(pool.by_family.items())
-    }
+    return families
 
 
 @dataclass
@@ -51,13 +53,17 @@ class DatacenterCount:
         return "up" if self.live == self.total else "down" if self.live == 0 else "degraded"
 
 
-def datacenter_counts(view: HealthView, zone: Zone, name: str) -> tuple[DatacenterCount, dict[str, DatacenterCount]]:
-    """Every member of the datacenter's pools, and the same per family."""
-    overall, families = DatacenterCount(), {}
+Counts = tuple[DatacenterCount, dict[str, DatacenterCount]]  # every member, and the same per family
+
+
+def datacenter_counts(view: HealthView, zone: Zone) -> dict[str, Counts]:
+    """Per datacenter of the zone, in its order: the members of its pools, overall and per family."""
+    counts: dict[str, Counts] = {name: (DatacenterCount(), {}) for name in zone.policy.datacenters}
     origin = zone.origin.text
     for pool in zone.policy.pools.values():
-        if pool.datacenter != name:
+        if pool.datacenter not in counts:
             continue
+        overall, families = counts[pool.datacenter]
         for member in pool.members:
             state = judge.member_state(view, origin, pool, member)
             live = judge.member_up(view, origin, pool, member)
@@ -67,7 +73,7 @@ def datacenter_counts(view: HealthView, zone: Zone, name: str) -> tuple[Datacent
                 count.up += state is State.UP
                 count.unknown += state is State.UNKNOWN
                 count.live += live
-    return overall, dict(sorted(families.items()))
+    return {name: (overall, dict(sorted(families.items()))) for name, (overall, families) in counts.items()}
 
 
 def steered_zones(zones: ZoneSet) -> Iterator[Zone]:

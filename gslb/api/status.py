@@ -8,8 +8,6 @@ from gslb.api.control import ServerControl
 from gslb.api.states import datacenter_counts, pool_families, steered_zones, summary
 from gslb.common.times import iso
 from gslb.health.monitor import HealthMonitor
-from gslb.wire.constants import type_name
-from gslb.zones.model import DynamicRRset
 from gslb.zones.zoneset import ZoneSet
 
 
@@ -58,8 +56,9 @@ def datacenters_status(zones: ZoneSet, monitor: HealthMonitor) -> list[dict[str,
     the same per address family."""
     result = []
     for zone in steered_zones(zones):
+        counts = datacenter_counts(monitor.view, zone)
         for name, datacenter in zone.policy.datacenters.items():
-            overall, families = datacenter_counts(monitor.view, zone, name)
+            overall, families = counts[name]
             result.append({
                 "zone": zone.origin.text.rstrip("."),
                 "name": name,
@@ -99,7 +98,7 @@ def monitoring_status(monitor: HealthMonitor) -> dict[str, Any]:
         "stale_after": monitor.stale_after,
         "silent_probers": [
             {"name": name, "last_report": iso(monitor.probers[name].last_report)}
-            for name in sorted(monitor.blindness.silent) if name in monitor.probers
+            for name in sorted(monitor.blindness.silent)  # a subset of monitor.probers, which only grows
         ],
         "stale_targets": stale,
     }
@@ -123,19 +122,11 @@ def zone_files_status(server: ServerControl) -> list[dict[str, Any]]:
     return result
 
 
-def dynamic_record(entry: DynamicRRset) -> dict[str, Any]:
-    """One dynamic RRset as /status and /v1/records show it: with the key that last changed it."""
-    rrset = entry.rrset
-    return {"name": rrset.name.text, "type": type_name(rrset.rtype), "ttl": rrset.ttl,
-            "data": [rdata.text for rdata in rrset.rdatas], "source": "dynamic", "key": entry.key,
-            "changed": iso(entry.changed)}
-
-
 def updates_status(server: ServerControl) -> dict[str, Any] | None:
     """Dynamic updates: the keys, where records are shared, results so far, every dynamic record."""
     if server.updates is None:
         return None
-    records = [{"zone": zone.origin.text, **dynamic_record(entry)} for zone in server.zones if zone.dynamic
+    records = [{"zone": zone.origin.text, **entry.to_json()} for zone in server.zones if zone.dynamic
                for entry in sorted(zone.dynamic.rrsets.values(), key=lambda e: (e.rrset.name.text, e.rrset.rtype))]
     return {**server.updates.status(), "records": records}
 

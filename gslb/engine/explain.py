@@ -13,7 +13,6 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from gslb.common.times import iso
 from gslb.engine.answer import Answer
 from gslb.engine.resolver import Resolver
 from gslb.engine.respond import Responder
@@ -141,8 +140,8 @@ def _dynamic(zones: ZoneSet, answer: Answer) -> list[dict[str, Any]]:
         owner = answer.owner if index == 0 and answer.owner is not None else rrset.name
         entry = zone.dynamic.rrsets.get((owner.wire, rrset.rtype))
         if entry is not None:
-            found.append({"name": entry.rrset.name.text, "type": type_name(rrset.rtype), "key": entry.key,
-                          "changed": iso(entry.changed)})
+            record = entry.to_json()
+            found.append({field: record[field] for field in ("name", "type", "key", "changed")})
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Self
 
 import maxminddb
 
+from gslb.common.times import iso
 from gslb.geo.errors import GeoDatabaseError
 from gslb.geo.location import GeoLocation, location_from_record
 from gslb.geo.tree import NO_DATA, Network, SearchTree
@@ -118,7 +119,7 @@ class GeoDatabase:
     def describe(self) -> dict[str, str]:
         """What /status shows of the database in use; `built` to the second, so two builds of a day differ."""
         return {"path": self.path, "type": self.database_type, "description": self.description,
-                "built": datetime.fromtimestamp(self.build_epoch, UTC).isoformat()}
+                "built": iso(self.build_epoch)}
 
     def lookup(self, address: str | IPv4Address | IPv6Address) -> tuple[GeoLocation | None, Network]:
         """The location of an address and the database network that holds it.

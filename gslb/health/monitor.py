@@ -185,10 +185,13 @@ class HealthMonitor:
 
     def target_state(self, target: str, now: float) -> State:
         """The quorum of the fresh verdicts; with only stale ones, of the last verdicts received."""
+        return self._judge(target, self.fresh(target, now))
+
+    def _judge(self, target: str, fresh: dict[str, Verdict]) -> State:
         verdicts = self.verdicts.get(target)
         if not verdicts:
             return State.UNKNOWN  # never judged since start (nor restored from a shared backend)
-        judged = self.fresh(target, now) or last_word(verdicts)
+        judged = fresh or last_word(verdicts)
         ups = sum(v.up for v in judged.values())
         return State.UP if quorum_met(ups, len(judged), self.config.quorum) else State.DOWN
 
@@ -211,22 +214,23 @@ class HealthMonitor:
             return None
         return book.lookup(zone, "datacenters", datacenter) or book.lookup(EVERY_ZONE, "datacenters", datacenter)
 
-    def member_state(self, key: MemberKey, now: float) -> State:
+    def member_state(self, key: MemberKey, fresh: dict[str, dict[str, Verdict]]) -> State:
+        """The override, else the target's quorum; `fresh` holds each target's fresh verdicts."""
         override = self.override_for(key)
         if override is not None:
             return State(override.state)
         target = self.index.target_of.get(key)
         if target is None:
             return State.UP  # never probed: up unless an override says otherwise
-        return self.target_state(target, now)
+        return self._judge(target, fresh.get(target, {}))
 
     # -- the view ------------------------------------------------------------------------
 
     def rebuild(self) -> None:
         now = self.clock()
-        states = {key: self.member_state(key, now) for key in self.index.target_of}
-        stale = frozenset(target for target, verdicts in self.verdicts.items()
-                          if verdicts and not self.fresh(target, now))
+        fresh = {target: self.fresh(target, now) for target in self.verdicts}  # judged once per rebuild
+        states = {key: self.member_state(key, fresh) for key in self.index.target_of}
+        stale = frozenset(target for target, verdicts in self.verdicts.items() if verdicts and not fresh[target])
         self.blindness.update(self.probers, stale, self.stale_after, now, self._address_of)
         for key, state in states.items():
             previous = self._since.get(key)
@@ -241,7 +245,7 @@ class HealthMonitor:
         if self._measured and (states != self.view.states() or now - self._measured_at >= MEASUREMENT_PERIOD):
             # RTTs differ in every report: taken in with state changes and at most once a period
             # otherwise, since every new view also clears the reply cache.
-            measurements = self._measurements(now)
+            measurements = self._measurements(fresh)
             self._measured_at = now
         elif not self._measured:
             measurements = NO_MEASUREMENTS
@@ -258,7 +262,7 @@ class HealthMonitor:
         found = self._since.get(key)
         return found[1] if found else None
 
-    def _measurements(self, now: float) -> Measurements:
+    def _measurements(self, fresh: dict[str, dict[str, Verdict]]) -> Measurements:
         locations: dict[str, dict[str, tuple[float, float]]] = {}
         rtts: dict[str, dict[str, dict[str, list[float]]]] = {}
         loads: dict[str, dict[str, list[float]]] = {}
@@ -273,12 +277,9 @@ class HealthMonitor:
                 if where is not None:
                     locations.setdefault(zone.origin.text, {})[name] = where
         for target, members in self.index.members.items():
-            fresh = self.fresh(target, now)
-            if not fresh:
-                continue
             for zone_text, pool_name, _ in members:
                 datacenter = self.index.datacenter_of.get((zone_text, pool_name))
-                for prober, verdict in fresh.items():
+                for prober, verdict in fresh.get(target, {}).items():
                     if verdict.rtt_ms is not None and datacenter is not None:
                         per_dc = rtts.setdefault(zone_text, {}).setdefault(prober, {})
                         per_dc.setdefault(datacenter, []).append(verdict.rtt_ms)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gslb.api.status import iso
+from gslb.common.times import iso
 from gslb.common.watch import ChangeWatcher, FileStat, file_stat
 from gslb.geo.database import BUNDLED, NONE, GeoDatabase, bundled_path, open_geodb
 from gslb.geo.errors import GeoDatabaseError

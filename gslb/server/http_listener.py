@@ -55,7 +55,6 @@ class HttpListener:
     def __init__(self, app: web.Application, endpoint: Endpoint, tls: TlsConfig | None) -> None:
         self.app = app
         self.endpoint = endpoint
-        self.tls = tls
         self.context = server_context(tls) if tls is not None else None
         self.runner: web.AppRunner | None = None
         self.bound: Endpoint | None = None
@@ -88,7 +87,6 @@ class HttpListener:
         except CertificateError as exc:
             log.error("%s; the certificate in use stays", exc, extra={"event": "tls_rejected", "problem": str(exc)})
             return str(exc)
-        self.tls = tls
         log.info("TLS certificate loaded again from %s", tls.cert, extra={"event": "tls_loaded", "cert": str(tls.cert)})
         return None
 

@@ -58,7 +58,7 @@ async def reload_settings(running: Config, listener: HttpListener | None, trigge
                   extra={"event": "config_rejected", "trigger": trigger, "problem": str(exc)})
         return outcome
     outcome.tokens = tokens
-    if listener is not None and listener.tls is not None and config.http.tls is not None:
+    if listener is not None and config.http.tls is not None:  # a plain-HTTP listener ignores it
         problem = listener.reload_certificates(config.http.tls)
         if problem is not None:
             outcome.problems.append(problem)

@@ -30,6 +30,13 @@ def pool_up(view: HealthView, zone: str, pool: Pool, family: int) -> bool:
     return bool(members) and sum(member_up(view, zone, pool, m) for m in members) >= pool.needed(family)
 
 
+def pool_states(view: HealthView, zone: str, pool: Pool) -> dict[str, str]:
+    """Each family the pool has, lowest first, named and judged up or down: as explain and /status show it."""
+    return {
+        FAMILY_NAMES[family]: "up" if pool_up(view, zone, pool, family) else "down" for family in sorted(pool.by_family)
+    }
+
+
 def pool_short(view: HealthView, zone: str, pool: Pool, family: int) -> bool:
     """Some member of the family is not up: the answer is not the one every member up would give."""
     return not all(member_up(view, zone, pool, m) for m in pool.of_family(family))

@@ -20,7 +20,7 @@ from typing import Any
 from gslb.geo.location import GeoLocation
 from gslb.health.view import HealthView, State
 from gslb.steering import judge
-from gslb.steering.decide import decide
+from gslb.steering.decide import Decision, decide
 from gslb.steering.steered import Choice
 from gslb.zones.policy_model import Member, Policy, Pool, Service
 
@@ -70,6 +70,7 @@ class Selector:
         self.rng = rng
         self.trace = trace
         self._bucket: bytes | None = None
+        self._decisions: dict[str, Decision] = {}
         self.random = False  # a random pick was made: the same query may get another answer
 
     @property
@@ -98,9 +99,16 @@ class Selector:
         pool = self.policy.pools.get(name)
         if pool is not None:
             return self.family in pool.by_family
-        service = self.policy.services[name]
-        decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
-        return any(self.offers(candidate) for candidate in decision.candidates)
+        return any(self.offers(candidate) for candidate in self._decide(self.policy.services[name]).candidates)
+
+    def _decide(self, service: Service) -> Decision:
+        """The service's decision for this client, made once: `offers` and `_choose` ask it at every
+        level of nesting, and it rests only on what this selector was built with (no chance)."""
+        decision = self._decisions.get(service.name)
+        if decision is None:
+            decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
+            self._decisions[service.name] = decision
+        return decision
 
     # -- choosing pools ------------------------------------------------------------------
 
@@ -134,7 +142,7 @@ class Selector:
         return Choice([(pool, not honour_health)], degraded=short)
 
     def _choose(self, service: Service, honour_health: bool) -> Choice | None:
-        decision = decide(self.policy, service, self.location, self.address, self.zone, self.health.measurements)
+        decision = self._decide(service)
         if self.trace is not None:
             self._note(service, {
                 "method": service.method,
@@ -245,14 +253,12 @@ class Selector:
         pool = self.policy.pools.get(name)
         if pool is None:
             return {"name": name, "kind": "service"}
+        families = judge.pool_states(self.health, self.zone, pool)
         # The state for the asked family; "skipped" when the pool has no member of it.
-        state = "skipped" if self.family not in pool.by_family else "up" if self.pool_up(pool) else "down"
+        state = families.get(judge.FAMILY_NAMES[self.family], "skipped")
         described: dict[str, Any] = {"name": name, "kind": "pool", "datacenter": pool.datacenter, "state": state}
-        if len(pool.by_family) > 1:  # dual-stack: how it stands for each family
-            described["families"] = {
-                judge.FAMILY_NAMES[family]: "up" if judge.pool_up(self.health, self.zone, pool, family) else "down"
-                for family in sorted(pool.by_family)
-            }
+        if len(families) > 1:  # dual-stack: how it stands for each family
+            described["families"] = families
         return {
             **described,
             "members": [

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gslb.common.problems import Problem
+from gslb.common.times import iso
+from gslb.wire.constants import type_name
 from gslb.wire.name import Name
 from gslb.wire.records import RRset
 
@@ -37,6 +39,13 @@ class DynamicRRset:
     rrset: RRset
     key: str
     changed: float
+
+    def to_json(self) -> dict[str, Any]:
+        """As /status, /v1/records and explain show it (explain: name, type, key and changed only)."""
+        rrset = self.rrset
+        return {"name": rrset.name.text, "type": type_name(rrset.rtype), "ttl": rrset.ttl,
+                "data": [rdata.text for rdata in rrset.rdatas], "source": "dynamic", "key": self.key,
+                "changed": iso(self.changed)}
 
 
 @dataclass(frozen=True, slots=True)
