@@ -22,7 +22,7 @@ import dns.message
 import dns.query
 import yaml
 
-from tests.processes import stop_process
+from tests.processes import need, stop_process
 from tests.testdata import built_test_geodb
 
 READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)( \(TLS\))?")  # plain or JSON lines
@@ -155,3 +155,15 @@ def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) 
             return time.monotonic() - started
         time.sleep(step)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def run_dig(server: RunningServer, *args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+    """BIND's dig asking `server`: no recursion, one try of 2 s (later `args` override these)."""
+    need("dig", "dnsutils")
+    command = ["dig", f"@{server.host}", "-p", str(server.port), "+norecurse", "+time=2", "+tries=1", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def dig(server: RunningServer, *args: str) -> str:
+    """What BIND's dig prints when it asks `server` (see run_dig)."""
+    return run_dig(server, *args).stdout

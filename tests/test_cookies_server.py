@@ -5,7 +5,6 @@ settings that turn it off."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, dig, start_server
 from tests.testdata import EXAMPLE_ZONES
 
 SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"
@@ -54,13 +53,6 @@ def flood(server: RunningServer, source: str, wires: list[bytes]) -> dict[int, d
                 break
             replies[reply.id] = reply
     return replies
-
-
-def dig(server: RunningServer, *args: str) -> str:
-    if shutil.which("dig") is None:
-        pytest.fail("dig is not installed (make test installs it)")
-    command = ["dig", f"@{server.host}", "-p", str(server.port), "+norecurse", "+time=2", "+tries=1", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=20).stdout
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import pytest
 
 from gslb.config.model import RateLimit
 from gslb.dns.ratelimit import DROP, SEND, SLIP, RateLimiter, client_network
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, dig, start_server
 from tests.testdata import EXAMPLE_ZONES, ROOT
 
 RATE, WINDOW, SLIP_EVERY = 5, 2, 2
@@ -356,18 +356,12 @@ def test_without_rate_limiting_nothing_is_dropped(example_server: RunningServer)
 
 def test_dig_retries_over_tcp_after_a_slip(limited_server: RunningServer) -> None:
     """A real resolver caught in the limit: a slip makes it ask again over TCP and get the answer."""
-    import shutil
-
-    if shutil.which("dig") is None:
-        pytest.fail("dig is not installed (make test installs it)")
     _flood(limited_server, "127.9.6.1", _queries(["mail.example.com"] * 30), wait=0.3)
     # slip 2: of two limited queries in a row one is slipped; dig retries over TCP on TC=1.
     # Without a cookie: to a client that sends one the slip is BADCOOKIE (tests/test_cookies_server.py).
     outputs = []
     for _ in range(2):
-        args = ["dig", f"@{limited_server.host}", "-p", str(limited_server.port), "-b", "127.9.6.2",
-                "mail.example.com", "A", "+norecurse", "+time=1", "+tries=1", "+nocookie"]
-        outputs.append(subprocess.run(args, capture_output=True, text=True, timeout=20).stdout)
+        outputs.append(dig(limited_server, "-b", "127.9.6.2", "mail.example.com", "A", "+time=1", "+nocookie"))
     retried = [out for out in outputs if "Truncated, retrying in TCP mode" in out]
     assert retried, outputs
     assert "192.0.2.25" in retried[0]

@@ -17,7 +17,7 @@ import dns.rcode
 import dns.tsigkeyring
 import dns.update
 
-from tests.harness import RunningServer
+from tests.harness import RunningServer, run_dig
 
 ZONE = "dyn.test"
 ZONE_TEXT = """
@@ -94,6 +94,4 @@ def nsupdate(server: RunningServer, commands: str, key: str = f"hmac-sha256:acme
 
 def dig(server: RunningServer, name: str, rtype: str = "TXT", tcp: bool = False) -> subprocess.CompletedProcess[str]:
     """BIND's dig: the reply's status line and answer, over UDP or TCP."""
-    args = ["dig", f"@{server.host}", "-p", str(server.port), name, rtype, "+norec", "+time=2", "+tries=1",
-            "+tcp" if tcp else "+notcp"]
-    return subprocess.run(args, capture_output=True, text=True, timeout=15)
+    return run_dig(server, name, rtype, "+tcp" if tcp else "+notcp", timeout=15)
