@@ -167,3 +167,38 @@ def run_dig(server: RunningServer, *args: str, timeout: float = 20.0) -> subproc
 def dig(server: RunningServer, *args: str) -> str:
     """What BIND's dig prints when it asks `server` (see run_dig)."""
     return run_dig(server, *args).stdout
+
+
+def numbered_queries(names: list[str], rdtype: str = "A", first_id: int = 1) -> list[bytes]:
+    """One query per name, IDs counting up from `first_id`, so a flood's replies can be told apart."""
+    wires = []
+    for qid, name in enumerate(names, start=first_id):
+        query = dns.message.make_query(name, rdtype)
+        query.id = qid
+        wires.append(query.to_wire())
+    return wires
+
+
+def udp_flood(server: RunningServer, source: str, wires: list[bytes], wait: float = 1.0,
+              after_send: Callable[[int], None] | None = None) -> tuple[dict[int, dns.message.Message], float]:
+    """Send every wire (distinct IDs) from `source` as fast as possible; the replies by ID and the
+    seconds the sending took. `after_send(index)` runs after each send (another client's turn)."""
+    replies: dict[int, dns.message.Message] = {}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sock.bind((source, 0))
+        started = time.monotonic()
+        for index, wire in enumerate(wires):
+            sock.sendto(wire, (server.host, server.port))
+            if after_send is not None:
+                after_send(index)
+        elapsed = time.monotonic() - started
+        sock.settimeout(wait)
+        while True:
+            try:
+                data = sock.recv(65535)
+            except TimeoutError:
+                break
+            reply = dns.message.from_wire(data)
+            replies[reply.id] = reply
+    return replies, elapsed
