@@ -98,6 +98,14 @@ class RunningServer:
         stop_process(self.proc)
 
 
+def write_zones(folder: Path, texts: dict[str, str]) -> Path:
+    """folder/<zone>.yaml for every zone name -> file text of `texts`; the folder, for start_server."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for zone, text in texts.items():
+        (folder / f"{zone}.yaml").write_text(text)
+    return folder
+
+
 def write_config(workdir: Path, zones_dir: Path, extra: dict | None = None) -> Path:
     """workdir/gslb.yaml: loopback listeners on port 0, the test geo database, `extra` merged per section."""
     config: dict = {

@@ -15,7 +15,7 @@ import dns.message
 import pytest
 
 from tests.backends import Backends, free_port
-from tests.harness import RunningServer, start_server, wait_for
+from tests.harness import RunningServer, start_server, wait_for, write_zones
 from tests.http_api import call_api
 
 TOKEN = "shared-operator-token"
@@ -59,11 +59,7 @@ def shared_server(tmp_path: Path) -> Iterator[RunningServer]:
     port = free_port([SEOUL, FRANKFURT])
     for address in (SEOUL, FRANKFURT):
         backends.start_http(address, port)
-    zones = tmp_path / "zones"
-    zones.mkdir()
-    (zones / "_shared.yaml").write_text(shared_text(port))
-    for zone in ZONES:
-        (zones / f"{zone}.yaml").write_text(zone_text(zone))
+    zones = write_zones(tmp_path / "zones", {"_shared": shared_text(port), **{zone: zone_text(zone) for zone in ZONES}})
     (tmp_path / "token").write_text(TOKEN)
     server = start_server(tmp_path / "srv", zones, {"http": {"operator_token_file": str(tmp_path / "token")},
                                                    "health": {"local_prober": True}})

@@ -17,7 +17,7 @@ import dns.rcode
 import dns.tsigkeyring
 import dns.update
 
-from tests.harness import RunningServer, run_dig
+from tests.harness import RunningServer, run_dig, write_zones
 
 ZONE = "dyn.test"
 ZONE_TEXT = """
@@ -63,10 +63,7 @@ def updates_config(workdir: Path, **extra: object) -> dict:
 
 
 def zones_dir(workdir: Path, text: str = ZONE_TEXT) -> Path:
-    folder = workdir / "zones"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{ZONE}.yaml").write_text(text)
-    return folder
+    return write_zones(workdir / "zones", {ZONE: text})
 
 
 def update(keyring: dict | None = KEYRING, algorithm: str = "hmac-sha256") -> dns.update.UpdateMessage:
