@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import Backends, HttpBackend, free_port
+from tests.backends import Backends, HttpBackend
 from tests.harness import RunningServer, wait_for
 from tests.health_zone import FALL, INTERVAL, RISE, http, start_prober, start_zones_server
 from tests.processes import stop_process
@@ -49,8 +49,7 @@ services:
 @pytest.fixture
 def backends() -> Iterator[dict[str, HttpBackend]]:
     owner = Backends()
-    port = free_port([FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4])
-    yield {address: owner.start_http(address, port) for address in (FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4)}
+    yield {b.address: b for b in owner.start_http_on_one_port([FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4])}
     owner.close()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import Backends, HttpBackend, free_port
+from tests.backends import Backends, HttpBackend
 from tests.browser import Element, dump_dom
 from tests.harness import RunningServer, wait_for
 from tests.health_zone import (
@@ -40,8 +40,8 @@ PROBER = "probe-1"
 @pytest.fixture
 def backends() -> Iterator[tuple[HttpBackend, HttpBackend]]:
     owner = Backends()
-    port = free_port([PRIMARY, BACKUP])
-    yield owner.start_http(PRIMARY, port), owner.start_http(BACKUP, port)
+    primary, backup = owner.start_http_on_one_port([PRIMARY, BACKUP])
+    yield primary, backup
     owner.close()
 
 

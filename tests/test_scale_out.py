@@ -44,8 +44,8 @@ RECONNECT_BUDGET = 5.0 * 1.2 + 2.0 + 1.0  # the backoff cap with jitter, one con
 def members() -> Iterator[tuple[int, HttpBackend, HttpBackend]]:
     """The two checked members' health endpoints, which the test turns bad and good."""
     owner = Backends()
-    port = free_port([PRIMARY, BACKUP])
-    yield port, owner.start_http(PRIMARY, port), owner.start_http(BACKUP, port)
+    primary, backup = owner.start_http_on_one_port([PRIMARY, BACKUP])
+    yield primary.port, primary, backup
     owner.close()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import dns.message
 import pytest
 
-from tests.backends import Backends, free_port
+from tests.backends import Backends
 from tests.harness import RunningServer, start_server, wait_for, write_zones
 from tests.http_api import call_api
 
@@ -56,9 +56,7 @@ def answer(server: RunningServer, zone: str) -> set[str]:
 @pytest.fixture
 def shared_server(tmp_path: Path) -> Iterator[RunningServer]:
     backends = Backends()
-    port = free_port([SEOUL, FRANKFURT])
-    for address in (SEOUL, FRANKFURT):
-        backends.start_http(address, port)
+    port = backends.start_http_on_one_port([SEOUL, FRANKFURT])[0].port
     zones = write_zones(tmp_path / "zones", {"_shared": shared_text(port), **{zone: zone_text(zone) for zone in ZONES}})
     (tmp_path / "token").write_text(TOKEN)
     server = start_server(tmp_path / "srv", zones, {"http": {"operator_token_file": str(tmp_path / "token")},
