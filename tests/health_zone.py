@@ -55,9 +55,9 @@ def http(server: RunningServer, method: str, path: str, body: Any = None, token:
     return call_api(server, method, path, body, token=token, raw=raw, headers=headers)
 
 
-def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[str], int]:
-    """The addresses of an A query over UDP and their TTL (-1 when the answer is empty)."""
-    reply = server.udp(dns.message.make_query(name, "A"))
+def answer(server: RunningServer, name: str = "www.health.test", rdtype: str = "A") -> tuple[set[str], int]:
+    """The addresses of an A (or `rdtype`) query over UDP and their TTL (-1 when the answer is empty)."""
+    reply = server.udp(dns.message.make_query(name, rdtype))
     addresses = {r.to_text() for rrset in reply.answer for r in rrset}
     return addresses, (reply.answer[0].ttl if reply.answer else -1)
 

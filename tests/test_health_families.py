@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import health_zone
 from tests.backends import Backends, HttpBackend
 from tests.harness import RunningServer, wait_for
 from tests.health_zone import FALL, INTERVAL, RISE, http, start_prober, start_zones_server
@@ -54,8 +55,8 @@ def backends() -> Iterator[dict[str, HttpBackend]]:
 
 
 def answer(server: RunningServer, rdtype: str) -> tuple[set[str], int]:
-    reply = server.ask(NAME, rdtype)
-    return {r.to_text() for rrset in reply.answer for r in rrset}, (reply.answer[0].ttl if reply.answer else -1)
+    """health_zone.answer for the dual-stack name."""
+    return health_zone.answer(server, NAME, rdtype)
 
 
 def pool(server: RunningServer, name: str) -> dict:

@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import dns.message
 import pytest
 
+from tests import health_zone
 from tests.backends import Backends
 from tests.harness import RunningServer, start_server, wait_for, write_zones
 from tests.http_api import call_api
@@ -49,8 +49,8 @@ services:
 
 
 def answer(server: RunningServer, zone: str) -> set[str]:
-    reply = server.udp(dns.message.make_query(f"www.{zone}", "A"))
-    return {r.to_text() for rrset in reply.answer for r in rrset}
+    """The addresses health_zone.answer finds for www in `zone`."""
+    return health_zone.answer(server, f"www.{zone}")[0]
 
 
 @pytest.fixture
