@@ -106,6 +106,14 @@ def write_zones(folder: Path, texts: dict[str, str]) -> Path:
     return folder
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write aside, then rename, as a careful operator (or a deploy tool) updates a zone file:
+    the folder watcher never reads half a file."""
+    aside = path.with_name(f".{path.name}.tmp")
+    aside.write_text(text)
+    os.replace(aside, path)
+
+
 def write_config(workdir: Path, zones_dir: Path, extra: dict | None = None) -> Path:
     """workdir/gslb.yaml: loopback listeners on port 0, the test geo database, `extra` merged per section."""
     config: dict = {
