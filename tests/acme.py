@@ -14,14 +14,13 @@ import os
 import socket
 import ssl
 import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.backends import free_port
 from tests.certs import make_tls_files
-from tests.processes import need, stop_process
+from tests.processes import need, stop_process, wait_until_ready
 
 START_TIMEOUT = 20.0
 LEGO_TIMEOUT = 180.0
@@ -31,18 +30,13 @@ def run(args: list[str], timeout: float = 30.0, **options: object) -> subprocess
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=True, **options)  # type: ignore[call-overload]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"pebble did not start:\n{log.read_text(errors='replace')}")
+def listening(port: int) -> bool:
+    """Something accepts TCP connections on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
@@ -81,7 +75,7 @@ def start_pebble(folder: Path, dns_server: str) -> Pebble:
     with log.open("wb") as out:
         proc = subprocess.Popen([binary, "-config", str(config), "-dnsserver", dns_server, "-strict=false"],
                                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
-    wait_for_port(acme, proc, log)
+    wait_until_ready(proc, lambda: listening(acme), "pebble", log, START_TIMEOUT, step=0.1)
     return Pebble(proc, f"https://127.0.0.1:{acme}/dir", management, ca, log)
 
 

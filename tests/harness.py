@@ -22,7 +22,7 @@ import dns.message
 import dns.query
 import yaml
 
-from tests.processes import need, stop_process
+from tests.processes import need, stop_process, wait_until_ready
 from tests.testdata import built_test_geodb
 
 READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)( \(TLS\))?")  # plain or JSON lines
@@ -147,20 +147,12 @@ def start_server(
             [sys.executable, "-m", "gslb", "serve", "-c", str(config_path)],
             stdout=log_file, stderr=subprocess.STDOUT, env=full_env, cwd=workdir,
         )
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        match = READY.search(log.read_text(errors="replace"))
-        if match:
-            host, _, port = match.group(1).rpartition(":")
-            http = None if match.group(2) == "off" else match.group(2)
-            scheme = "https" if match.group(3) else "http"
-            return RunningServer(proc, host.strip("[]"), int(port), http, log, workdir, config_path, full_env, scheme)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"gslb serve did not start:\n{log.read_text(errors='replace')}")
+    match = wait_until_ready(proc, lambda: READY.search(log.read_text(errors="replace")), "gslb serve", log,
+                             START_TIMEOUT)
+    host, _, port = match.group(1).rpartition(":")
+    http = None if match.group(2) == "off" else match.group(2)
+    scheme = "https" if match.group(3) else "http"
+    return RunningServer(proc, host.strip("[]"), int(port), http, log, workdir, config_path, full_env, scheme)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> float:
