@@ -24,21 +24,14 @@ import pytest
 from gslb.config.model import RateLimit
 from gslb.dns.ratelimit import DROP, SEND, SLIP, RateLimiter, client_network
 from tests.harness import RunningServer, dig, numbered_queries, start_server, udp_flood
+from tests.signing import Clock
 from tests.testdata import EXAMPLE_ZONES, ROOT
 
 RATE, WINDOW, SLIP_EVERY = 5, 2, 2
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _limiter(rate: float = 5, window: float = 2, slip: int = 2, **kwargs) -> tuple[RateLimiter, Clock]:
-    clock = Clock()
+    clock = Clock(1000.0)
     return RateLimiter(RateLimit(rate, window, slip), clock=clock, **kwargs), clock
 
 
