@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 from workloads import read_blob  # noqa: E402
 
 from gslb.config.model import Config, DnssecConfig  # noqa: E402
-from gslb.dns.querypath import build_query_path  # noqa: E402
+from gslb.dns.querypath import QueryPath, build_query_path  # noqa: E402
 from gslb.dnssec.algorithms import ECDSAP256SHA256, PrivateKey  # noqa: E402
 from gslb.dnssec.keyfiles import write_key  # noqa: E402
 from gslb.dnssec.records import SEP, ZONE_KEY  # noqa: E402
@@ -53,13 +53,20 @@ def main() -> None:
         measure(args, Path(state))
 
 
-def measure(args: argparse.Namespace, state_dir: Path) -> None:
-    keys = state_dir / "keys"  # the bench zone is signed: a key for it
+def signed_query_path(geodb: str, state_dir: Path) -> QueryPath:
+    """The query path `gslb serve` builds, serving the bench zone, which is signed: its key is made
+    in state_dir/keys (the cookie secret goes to state_dir too). Shared with scale.py."""
+    keys = state_dir / "keys"
     keys.mkdir()
     write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
-    config = Config(geodb=args.geodb, state_dir=state_dir, dnssec=DnssecConfig(keys=keys))
-    path = build_query_path(config, open_geodb(args.geodb))
+    config = Config(geodb=geodb, state_dir=state_dir, dnssec=DnssecConfig(keys=keys))
+    path = build_query_path(config, open_geodb(geodb))
     path.zones_changed(ZoneSet(load_zone_paths(zone_files(HERE / "zones")).loaded))
+    return path
+
+
+def measure(args: argparse.Namespace, state_dir: Path) -> None:
+    path = signed_query_path(args.geodb, state_dir)
     if args.general:
         path.handler.compiled = None
     queries = read_blob(args.queries / f"{args.mode}.blob")

@@ -20,6 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gslb.dns.handler import QueryHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -82,28 +86,18 @@ def load_check(names: int, services: int, geodb: str) -> None:
 
 
 def subnet_check(subnets: int, geodb: str) -> None:
+    from inprocess import signed_query_path  # bench/, the script's own folder
+
+    with tempfile.TemporaryDirectory(prefix="gslb-scale-") as state:  # the cookie secret and the zone's key
+        path = signed_query_path(geodb, Path(state))
+        walk_subnets(path.handler, subnets)
+
+
+def walk_subnets(handler: QueryHandler, subnets: int) -> None:
+    """A query for the steered name from each of `subnets` client /24s, memory reported as it goes."""
     import dns.edns
     import dns.message
 
-    from gslb.config.model import Config, DnssecConfig
-    from gslb.dns.querypath import build_query_path
-    from gslb.dnssec.algorithms import ECDSAP256SHA256, PrivateKey
-    from gslb.dnssec.keyfiles import write_key
-    from gslb.dnssec.records import SEP, ZONE_KEY
-    from gslb.geo.database import open_geodb
-    from gslb.wire.name import Name
-    from gslb.zones.directory import load_zone_paths, zone_files
-    from gslb.zones.zoneset import ZoneSet
-
-    report = load_zone_paths(zone_files(ROOT / "bench" / "zones"))
-    state = tempfile.TemporaryDirectory(prefix="gslb-scale-")  # the cookie secret and the zone's key go there
-    keys = Path(state.name) / "keys"  # the bench zone is signed: a key for it
-    keys.mkdir()
-    write_key(keys, Name.from_text("example.test"), PrivateKey.generate(ECDSAP256SHA256), ZONE_KEY | SEP, {})
-    config = Config(geodb=geodb, state_dir=Path(state.name), dnssec=DnssecConfig(keys=keys))
-    path = build_query_path(config, open_geodb(geodb))
-    path.zones_changed(ZoneSet(report.loaded))
-    handler = path.handler
     source = ipaddress.ip_address("127.0.0.1")
     query = dns.message.make_query("www.example.test", "A", use_edns=0,
                                    options=[dns.edns.ECSOption("10.0.0.0", 24)]).to_wire()
@@ -121,7 +115,6 @@ def subnet_check(subnets: int, geodb: str) -> None:
             print(f"  {i + 1:>9,} subnets: {rss_mib():6.0f} MiB resident, {time.monotonic() - started:6.1f} s, "
                   f"compiled names {len(compiled.names) if compiled else 0:,}, "
                   f"client subnets {sum(map(len, compiled.clients.values())) if compiled else 0:,}")
-    state.cleanup()
 
 
 def main() -> None:

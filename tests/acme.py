@@ -11,65 +11,32 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import ssl
 import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.backends import free_port
-from tests.processes import stop_process
+from tests.certs import make_tls_files
+from tests.processes import need, stop_process, wait_until_ready
 
 START_TIMEOUT = 20.0
 LEGO_TIMEOUT = 180.0
-
-
-def need(command: str, package: str) -> str:
-    """The path of a command the test drives; a clear failure (never a skip) when it is missing."""
-    path = shutil.which(command)
-    if path is None:
-        pytest.fail(f"{command} is not installed: `make test` installs it (apt-get install {package})")
-    return path
 
 
 def run(args: list[str], timeout: float = 30.0, **options: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=True, **options)  # type: ignore[call-overload]
 
 
-def make_tls(folder: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a certificate for 127.0.0.1 signed by it: (CA, certificate, key)."""
-    openssl = need("openssl", "openssl")
-    folder.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "key.pem", "cert.csr", "cert.pem"))
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    run([openssl, "req", "-x509", *ec, "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
-         "-subj", "/CN=gslb test CA for pebble", "-addext", "basicConstraints=critical,CA:TRUE",
-         "-addext", "keyUsage=critical,keyCertSign"])
-    run([openssl, "req", *ec, "-keyout", str(key), "-out", str(csr), "-subj", "/CN=localhost"])
-    extensions = folder / "leaf.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    run([openssl, "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-         "-out", str(cert), "-days", "2", "-extfile", str(extensions)])
-    return ca, cert, key
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"pebble did not start:\n{log.read_text(errors='replace')}")
+def listening(port: int) -> bool:
+    """Something accepts TCP connections on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
@@ -96,7 +63,7 @@ class Pebble:
 def start_pebble(folder: Path, dns_server: str) -> Pebble:
     """Pebble on free loopback ports, resolving through `dns_server` (HOST:PORT), at full speed."""
     binary = need("pebble", "pebble")
-    ca, cert, key = make_tls(folder / "tls")
+    ca, cert, key = make_tls_files(folder / "tls", ("IP:127.0.0.1", "DNS:localhost"))
     acme, management, http, tls = (free_port(["127.0.0.1"]) for _ in range(4))
     config = folder / "pebble-config.json"
     config.write_text(json.dumps({"pebble": {
@@ -108,7 +75,7 @@ def start_pebble(folder: Path, dns_server: str) -> Pebble:
     with log.open("wb") as out:
         proc = subprocess.Popen([binary, "-config", str(config), "-dnsserver", dns_server, "-strict=false"],
                                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
-    wait_for_port(acme, proc, log)
+    wait_until_ready(proc, lambda: listening(acme), "pebble", log, START_TIMEOUT, step=0.1)
     return Pebble(proc, f"https://127.0.0.1:{acme}/dir", management, ca, log)
 
 

@@ -91,6 +91,11 @@ class Backends:
         self.http.append(backend)
         return backend
 
+    def start_http_on_one_port(self, addresses: list[str]) -> list[HttpBackend]:
+        """A backend on each address, all on one free port: the members behind one check."""
+        port = free_port(addresses)
+        return [self.start_http(address, port) for address in addresses]
+
     def stop_http(self, backend: HttpBackend) -> None:
         if backend.runner is not None:
             self._run(backend.runner.cleanup())

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import RunningServer
+
 CHROMIUM_TIMEOUT = 60.0
 
 
@@ -69,6 +71,11 @@ def run_chromium(*args: str, timeout: float = CHROMIUM_TIMEOUT) -> str:
 
 def dump_dom(url: str, budget_ms: int = 5000) -> Element:
     return parse_html(run_chromium("--virtual-time-budget=" + str(budget_ms), "--dump-dom", url))
+
+
+def status_page(server: RunningServer) -> Element:
+    """The server's status page as Chromium rendered it."""
+    return dump_dom(f"http://{server.http}/")
 
 
 def screenshot(url: str, out: Path, size: str = "1280,900", budget_ms: int = 5000) -> None:

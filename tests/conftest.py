@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,26 +38,6 @@ def example_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     server = start_server(workdir, EXAMPLE_ZONES, {"dns": {"nsid": "ns-test-1"}})
     yield server
     server.stop()
-
-
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
-    """Start servers on zone texts: factory({'example.org': 'yaml...'}, extra_config)."""
-    started: list[RunningServer] = []
-
-    def factory(zones: dict[str, str], extra: dict | None = None, name: str = "srv") -> RunningServer:
-        workdir = tmp_path / name
-        zones_dir = workdir / "zones"
-        zones_dir.mkdir(parents=True, exist_ok=True)
-        for zone, text in zones.items():
-            (zones_dir / f"{zone}.yaml").write_text(text)
-        server = start_server(workdir, zones_dir, extra)
-        started.append(server)
-        return server
-
-    yield factory
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import dns.message
 import dns.query
 import yaml
 
-from tests.processes import stop_process
+from tests.processes import need, stop_process, wait_until_ready
 from tests.testdata import built_test_geodb
 
 READY = re.compile(r"ready: dns ([^\s\"]+)[^(]* \(udp\+tcp\), http ([^\s\"]+)( \(TLS\))?")  # plain or JSON lines
@@ -98,6 +98,22 @@ class RunningServer:
         stop_process(self.proc)
 
 
+def write_zones(folder: Path, texts: dict[str, str]) -> Path:
+    """folder/<zone>.yaml for every zone name -> file text of `texts`; the folder, for start_server."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for zone, text in texts.items():
+        (folder / f"{zone}.yaml").write_text(text)
+    return folder
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write aside, then rename, as a careful operator (or a deploy tool) updates a zone file:
+    the folder watcher never reads half a file."""
+    aside = path.with_name(f".{path.name}.tmp")
+    aside.write_text(text)
+    os.replace(aside, path)
+
+
 def write_config(workdir: Path, zones_dir: Path, extra: dict | None = None) -> Path:
     """workdir/gslb.yaml: loopback listeners on port 0, the test geo database, `extra` merged per section."""
     config: dict = {
@@ -131,20 +147,12 @@ def start_server(
             [sys.executable, "-m", "gslb", "serve", "-c", str(config_path)],
             stdout=log_file, stderr=subprocess.STDOUT, env=full_env, cwd=workdir,
         )
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        match = READY.search(log.read_text(errors="replace"))
-        if match:
-            host, _, port = match.group(1).rpartition(":")
-            http = None if match.group(2) == "off" else match.group(2)
-            scheme = "https" if match.group(3) else "http"
-            return RunningServer(proc, host.strip("[]"), int(port), http, log, workdir, config_path, full_env, scheme)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"gslb serve did not start:\n{log.read_text(errors='replace')}")
+    match = wait_until_ready(proc, lambda: READY.search(log.read_text(errors="replace")), "gslb serve", log,
+                             START_TIMEOUT)
+    host, _, port = match.group(1).rpartition(":")
+    http = None if match.group(2) == "off" else match.group(2)
+    scheme = "https" if match.group(3) else "http"
+    return RunningServer(proc, host.strip("[]"), int(port), http, log, workdir, config_path, full_env, scheme)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> float:
@@ -155,3 +163,50 @@ def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) 
             return time.monotonic() - started
         time.sleep(step)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def run_dig(server: RunningServer, *args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+    """BIND's dig asking `server`: no recursion, one try of 2 s (later `args` override these)."""
+    need("dig", "dnsutils")
+    command = ["dig", f"@{server.host}", "-p", str(server.port), "+norecurse", "+time=2", "+tries=1", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def dig(server: RunningServer, *args: str) -> str:
+    """What BIND's dig prints when it asks `server` (see run_dig)."""
+    return run_dig(server, *args).stdout
+
+
+def numbered_queries(names: list[str], rdtype: str = "A", first_id: int = 1) -> list[bytes]:
+    """One query per name, IDs counting up from `first_id`, so a flood's replies can be told apart."""
+    wires = []
+    for qid, name in enumerate(names, start=first_id):
+        query = dns.message.make_query(name, rdtype)
+        query.id = qid
+        wires.append(query.to_wire())
+    return wires
+
+
+def udp_flood(server: RunningServer, source: str, wires: list[bytes], wait: float = 1.0,
+              after_send: Callable[[int], None] | None = None) -> tuple[dict[int, dns.message.Message], float]:
+    """Send every wire (distinct IDs) from `source` as fast as possible; the replies by ID and the
+    seconds the sending took. `after_send(index)` runs after each send (another client's turn)."""
+    replies: dict[int, dns.message.Message] = {}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sock.bind((source, 0))
+        started = time.monotonic()
+        for index, wire in enumerate(wires):
+            sock.sendto(wire, (server.host, server.port))
+            if after_send is not None:
+                after_send(index)
+        elapsed = time.monotonic() - started
+        sock.settimeout(wait)
+        while True:
+            try:
+                data = sock.recv(65535)
+            except TimeoutError:
+                break
+            reply = dns.message.from_wire(data)
+            replies[reply.id] = reply
+    return replies, elapsed

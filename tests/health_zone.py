@@ -15,7 +15,7 @@ from typing import Any
 
 import dns.message
 
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, start_server, write_zones
 from tests.http_api import call_api
 
 TOKEN = "test-token-0123456789"
@@ -55,9 +55,9 @@ def http(server: RunningServer, method: str, path: str, body: Any = None, token:
     return call_api(server, method, path, body, token=token, raw=raw, headers=headers)
 
 
-def answer(server: RunningServer, name: str = "www.health.test") -> tuple[set[str], int]:
-    """The addresses of an A query over UDP and their TTL (-1 when the answer is empty)."""
-    reply = server.udp(dns.message.make_query(name, "A"))
+def answer(server: RunningServer, name: str = "www.health.test", rdtype: str = "A") -> tuple[set[str], int]:
+    """The addresses of an A (or `rdtype`) query over UDP and their TTL (-1 when the answer is empty)."""
+    reply = server.udp(dns.message.make_query(name, rdtype))
     addresses = {r.to_text() for rrset in reply.answer for r in rrset}
     return addresses, (reply.answer[0].ttl if reply.answer else -1)
 
@@ -71,10 +71,7 @@ def start_zones_server(tmp_path: Path, zones: dict[str, str], name: str = "srv",
                        extra: dict | None = None) -> RunningServer:
     """A server on the given zone texts (zone name -> YAML), its API guarded by TOKEN."""
     workdir = tmp_path / name
-    folder = workdir / "zones"
-    folder.mkdir(parents=True, exist_ok=True)
-    for zone, text in zones.items():
-        (folder / f"{zone}.yaml").write_text(text)
+    folder = write_zones(workdir / "zones", zones)
     (workdir / "token").write_text(TOKEN + "\n")
     config = {"http": {"token_file": str(workdir / "token")}, **(extra or {})}
     return start_server(workdir, folder, config)

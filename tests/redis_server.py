@@ -6,18 +6,15 @@ Used by the scale-out tests (health shared by several servers) and the dynamic u
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
-from tests.processes import stop_process
+from tests.processes import need, stop_process, wait_until_ready
 
 
 @dataclass
@@ -36,30 +33,27 @@ class RedisServer:
         return f"{self.scheme}://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is not installed: `make test` installs it (apt-get install redis-server)")
+        binary = need("redis-server", "redis-server")
         self.workdir.mkdir(parents=True, exist_ok=True)
         port_flag = ["--port", "0", "--tls-port", str(self.port)] if self.scheme == "rediss" else [
             "--port", str(self.port)]
-        log = (self.workdir / "redis.log").open("ab")
-        self.proc = subprocess.Popen(
-            [binary, *port_flag, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), *self.extra],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if self.client().ping():
-                    return
-            except redis.exceptions.AuthenticationError:
-                return  # up, and asking for a password
-            except redis.exceptions.RedisError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start:\n{(self.workdir / 'redis.log').read_text()}")
+        log = self.workdir / "redis.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [binary, *port_flag, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--dir", str(self.workdir), *self.extra],
+                stdout=out, stderr=subprocess.STDOUT,
+            )
+        wait_until_ready(self.proc, self.answers, "redis-server", log, timeout=10)
+
+    def answers(self) -> bool:
+        """It takes connections: a PING is answered, or refused for want of a password."""
+        try:
+            return bool(self.client().ping())
+        except redis.exceptions.AuthenticationError:
+            return True  # up, and asking for a password
+        except redis.exceptions.RedisError:
+            return False
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, decode_responses=True, socket_timeout=2, **self.client_options)

@@ -26,6 +26,7 @@ from gslb.geo.database import GeoDatabase
 from gslb.steering.engine import SteeringEngine
 from gslb.zones.directory import load_zone_paths
 from gslb.zones.zoneset import ZoneSet
+from tests.harness import write_zones
 from tests.testdata import built_test_geodb
 
 START = 1_800_000_000.0  # 2027-01-15 08:00 UTC
@@ -44,10 +45,7 @@ class Clock:
 def signed_handler(folder: Path, texts: dict[str, str], keys: Path, clock: Clock, *, compiled: bool = True,
                    cache: int = 100_000) -> QueryHandler:
     """A handler serving the zones `texts` (zone name -> file text) signed with the keys in `keys`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for zone, text in texts.items():
-        (folder / f"{zone}.yaml").write_text(text)
-    report = load_zone_paths(sorted(folder.glob("*.yaml")))
+    report = load_zone_paths(sorted(write_zones(folder, texts).glob("*.yaml")))
     assert not report.rejected, [str(p) for e in report.rejected for p in e.problems]
     zones = ZoneSet(report.loaded)
     steering = SteeringEngine(GeoDatabase.open(str(built_test_geodb())), seed=3)

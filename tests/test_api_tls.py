@@ -21,7 +21,7 @@ import pytest
 
 from tests.backends import Backends, free_port
 from tests.certs import Ca, make_ca, make_server_cert
-from tests.harness import RunningServer, start_server, wait_for
+from tests.harness import RunningServer, start_server, wait_for, write_zones
 from tests.health_zone import PRIMARY, zone_text
 from tests.http_api import call_api
 
@@ -47,9 +47,7 @@ def tls_server(tmp_path: Path, pki: Ca, backends: Backends) -> Iterator[RunningS
     cert, key = make_server_cert(tmp_path / "live", ca, serial=1001)
     port = free_port([PRIMARY])
     backends.start_http(PRIMARY, port)
-    zones = tmp_path / "zones"
-    zones.mkdir()
-    (zones / "health.test.yaml").write_text(zone_text(port))
+    zones = write_zones(tmp_path / "zones", {"health.test": zone_text(port)})
     (tmp_path / "prober.token").write_text(PROBER_TOKEN)
     (tmp_path / "operator.token").write_text(OPERATOR_TOKEN)
     server = start_server(tmp_path / "srv", zones, {"http": {

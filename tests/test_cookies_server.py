@@ -5,8 +5,6 @@ settings that turn it off."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, dig, numbered_queries, start_server, udp_flood
 from tests.testdata import EXAMPLE_ZONES
 
 SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"
@@ -36,31 +34,6 @@ def cookie_query(name: str, client: bytes, server: bytes = b"", qid: int | None 
 def cookie_of(reply: dns.message.Message) -> dns.edns.CookieOption | None:
     found = [option for option in reply.options if option.otype == dns.edns.OptionType.COOKIE]
     return found[0] if found else None  # type: ignore[return-value]
-
-
-def flood(server: RunningServer, source: str, wires: list[bytes]) -> dict[int, dns.message.Message]:
-    """Send every wire from `source` as fast as possible; the replies by ID."""
-    replies: dict[int, dns.message.Message] = {}
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        sock.bind((source, 0))
-        for wire in wires:
-            sock.sendto(wire, (server.host, server.port))
-        sock.settimeout(1.0)
-        while True:
-            try:
-                reply = dns.message.from_wire(sock.recv(65535))
-            except TimeoutError:
-                break
-            replies[reply.id] = reply
-    return replies
-
-
-def dig(server: RunningServer, *args: str) -> str:
-    if shutil.which("dig") is None:
-        pytest.fail("dig is not installed (make test installs it)")
-    command = ["dig", f"@{server.host}", "-p", str(server.port), "+norecurse", "+time=2", "+tries=1", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=20).stdout
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +81,11 @@ def test_a_valid_server_cookie_exempts_the_client_from_rate_limiting(pair: tuple
     assert proven is not None
     # 100 identical queries at once from one /24: at 5/s only a handful would pass without it.
     with_cookie = [cookie_query("mail.example.com", client, proven.server, qid).to_wire() for qid in range(1, 101)]
-    replies = flood(server, "127.7.3.1", with_cookie)
+    replies, _ = udp_flood(server, "127.7.3.1", with_cookie)
     assert len(replies) == 100
     assert all(r.rcode() == dns.rcode.NOERROR and r.answer and not r.flags & dns.flags.TC for r in replies.values())
     # The same flood without the cookie, from the same network, is limited.
-    plain = []
-    for qid in range(1, 101):
-        query = dns.message.make_query("mail.example.com", "A")
-        query.id = qid
-        plain.append(query.to_wire())
-    limited = flood(server, "127.7.3.2", plain)
+    limited, _ = udp_flood(server, "127.7.3.2", numbered_queries(["mail.example.com"] * 100))
     assert sum(1 for r in limited.values() if r.answer) <= 12
 
 
@@ -131,7 +99,7 @@ def test_a_cookie_from_one_server_is_valid_at_another_with_the_same_secret(
     echoed = cookie_of(second.udp(cookie_query("mail.example.com", client, proven.server), source="127.7.4.1"))
     assert echoed is not None and echoed.server == proven.server  # valid there: not renewed
     wires = [cookie_query("mail.example.com", client, proven.server, qid).to_wire() for qid in range(1, 61)]
-    replies = flood(second, "127.7.4.1", wires)
+    replies, _ = udp_flood(second, "127.7.4.1", wires)
     assert len(replies) == 60 and all(r.answer for r in replies.values())
 
 
@@ -143,7 +111,7 @@ def test_a_limited_client_that_sent_a_cookie_is_slipped_badcookie_with_a_fresh_o
     server = pair[0]
     client = os.urandom(8)
     wires = [cookie_query("legacy.example.com", client, b"", qid).to_wire() for qid in range(1, 41)]
-    replies = flood(server, "127.7.5.1", wires)
+    replies, _ = udp_flood(server, "127.7.5.1", wires)
     slipped = [r for r in replies.values() if r.rcode() == dns.rcode.BADCOOKIE]
     assert slipped, [r.rcode() for r in replies.values()]
     for reply in slipped:
@@ -158,7 +126,7 @@ def test_a_limited_client_that_sent_a_cookie_is_slipped_badcookie_with_a_fresh_o
 
 def test_dig_retries_with_the_cookie_after_badcookie(pair: tuple[RunningServer, RunningServer]) -> None:
     server = pair[0]
-    flood(server, "127.7.6.1", [dns.message.make_query("mail.example.com", "A").to_wire() for _ in range(30)])
+    udp_flood(server, "127.7.6.1", [dns.message.make_query("mail.example.com", "A").to_wire() for _ in range(30)])
     out = dig(server, "mail.example.com", "A", "-b", "127.7.6.2")  # dig sends a client cookie by default
     assert ";; BADCOOKIE, retrying." in out, out
     assert "status: NOERROR" in out and "192.0.2.25" in out and "(good)" in out, out

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import Backends, HttpBackend, free_port
+from tests import health_zone
+from tests.backends import Backends, HttpBackend
 from tests.harness import RunningServer, wait_for
 from tests.health_zone import FALL, INTERVAL, RISE, http, start_prober, start_zones_server
 from tests.processes import stop_process
@@ -49,14 +50,13 @@ services:
 @pytest.fixture
 def backends() -> Iterator[dict[str, HttpBackend]]:
     owner = Backends()
-    port = free_port([FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4])
-    yield {address: owner.start_http(address, port) for address in (FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4)}
+    yield {b.address: b for b in owner.start_http_on_one_port([FRANKFURT_V4, FRANKFURT_V6, VIRGINIA_V4])}
     owner.close()
 
 
 def answer(server: RunningServer, rdtype: str) -> tuple[set[str], int]:
-    reply = server.ask(NAME, rdtype)
-    return {r.to_text() for rrset in reply.answer for r in rrset}, (reply.answer[0].ttl if reply.answer else -1)
+    """health_zone.answer for the dual-stack name."""
+    return health_zone.answer(server, NAME, rdtype)
 
 
 def pool(server: RunningServer, name: str) -> dict:

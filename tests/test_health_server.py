@@ -39,8 +39,8 @@ def backends() -> Iterator[Backends]:
 
 @pytest.fixture
 def web_pair(backends: Backends) -> tuple[int, HttpBackend, HttpBackend]:
-    port = free_port([PRIMARY, BACKUP])
-    return port, backends.start_http(PRIMARY, port), backends.start_http(BACKUP, port)
+    primary, backup = backends.start_http_on_one_port([PRIMARY, BACKUP])
+    return primary.port, primary, backup
 
 
 # -- failover with a real prober ---------------------------------------------------------------

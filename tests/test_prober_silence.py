@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import Backends, HttpBackend, free_port
-from tests.browser import Element, dump_dom
+from tests.backends import Backends, HttpBackend
+from tests.browser import status_page
 from tests.harness import RunningServer, wait_for
 from tests.health_zone import (
     BACKUP,
@@ -40,17 +40,13 @@ PROBER = "probe-1"
 @pytest.fixture
 def backends() -> Iterator[tuple[HttpBackend, HttpBackend]]:
     owner = Backends()
-    port = free_port([PRIMARY, BACKUP])
-    yield owner.start_http(PRIMARY, port), owner.start_http(BACKUP, port)
+    primary, backup = owner.start_http_on_one_port([PRIMARY, BACKUP])
+    yield primary, backup
     owner.close()
 
 
 def age(server: RunningServer) -> float:
     return scrape_metrics(server)[("gslb_prober_last_report_age_seconds", (("prober", PROBER),))]
-
-
-def page(server: RunningServer) -> Element:
-    return dump_dom(f"http://{server.http}/")
 
 
 def test_a_dead_member_stays_out_while_the_prober_is_silent(
@@ -80,7 +76,7 @@ def test_a_dead_member_stays_out_while_the_prober_is_silent(
 
         first = age(server)
         assert first >= 3 * STALE_AFTER
-        dom = page(server)
+        dom = status_page(server)
         banner = dom.by_id("blind")
         assert "hidden" not in banner.attrs
         assert banner.one("span", "name", prober=PROBER)
@@ -98,7 +94,7 @@ def test_a_dead_member_stays_out_while_the_prober_is_silent(
         assert answer(server)[0] == {BACKUP}
         assert age(server) < STALE_AFTER
         wait_for(lambda: not http(server, "GET", "/status")[1]["monitoring"]["stale_targets"], timeout=5)
-        dom = page(server)
+        dom = status_page(server)
         assert "hidden" in dom.by_id("blind").attrs and "hidden" in dom.by_id("stale").attrs
         assert dom.one("tr", "prober", name=PROBER).attrs["data-silent"] == "false"
         log = server.log_text()

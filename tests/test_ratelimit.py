@@ -13,7 +13,6 @@ import random
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,22 +23,15 @@ import pytest
 
 from gslb.config.model import RateLimit
 from gslb.dns.ratelimit import DROP, SEND, SLIP, RateLimiter, client_network
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, dig, numbered_queries, start_server, udp_flood
+from tests.signing import Clock
 from tests.testdata import EXAMPLE_ZONES, ROOT
 
 RATE, WINDOW, SLIP_EVERY = 5, 2, 2
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _limiter(rate: float = 5, window: float = 2, slip: int = 2, **kwargs) -> tuple[RateLimiter, Clock]:
-    clock = Clock()
+    clock = Clock(1000.0)
     return RateLimiter(RateLimit(rate, window, slip), clock=clock, **kwargs), clock
 
 
@@ -224,38 +216,6 @@ def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     server.stop()
 
 
-def _flood(
-    server: RunningServer, source: str, wires: list[bytes], wait: float = 1.0
-) -> tuple[dict[int, dns.message.Message], float]:
-    """Send every wire (distinct IDs) from `source` as fast as possible; the replies by ID."""
-    replies: dict[int, dns.message.Message] = {}
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        sock.bind((source, 0))
-        started = time.monotonic()
-        for wire in wires:
-            sock.sendto(wire, (server.host, server.port))
-        elapsed = time.monotonic() - started
-        sock.settimeout(wait)
-        while True:
-            try:
-                data = sock.recv(65535)
-            except TimeoutError:
-                break
-            reply = dns.message.from_wire(data)
-            replies[reply.id] = reply
-    return replies, elapsed
-
-
-def _queries(names: list[str], rdtype: str = "A", first_id: int = 1) -> list[bytes]:
-    wires = []
-    for qid, name in enumerate(names, start=first_id):
-        query = dns.message.make_query(name, rdtype)
-        query.id = qid
-        wires.append(query.to_wire())
-    return wires
-
-
 def _split(replies: dict[int, dns.message.Message]) -> tuple[list, list]:
     full = [r for r in replies.values() if not r.flags & dns.flags.TC]
     slipped = [r for r in replies.values() if r.flags & dns.flags.TC]
@@ -263,29 +223,18 @@ def _split(replies: dict[int, dns.message.Message]) -> tuple[list, list]:
 
 
 def test_a_flood_from_one_network_is_cut_while_another_network_is_served(limited_server: RunningServer) -> None:
-    flood = _queries(["legacy.example.com"] * 200)
+    flood = numbered_queries(["legacy.example.com"] * 200)
     # The other network asks 4 times (under the one-second burst of 5) in the middle of the flood.
-    other_wires = _queries(["legacy.example.com"] * 4, first_id=1000)
+    other_wires = numbered_queries(["legacy.example.com"] * 4, first_id=1000)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
         other.bind(("127.8.0.1", 0))
         other.settimeout(2)
-        replies: dict[int, dns.message.Message] = {}
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-            sock.bind(("127.9.0.1", 0))
-            started = time.monotonic()
-            for index, wire in enumerate(flood):
-                sock.sendto(wire, (limited_server.host, limited_server.port))
-                if index % 50 == 25:
-                    other.sendto(other_wires[index // 50], (limited_server.host, limited_server.port))
-            elapsed = time.monotonic() - started
-            sock.settimeout(1.0)
-            while True:
-                try:
-                    reply = dns.message.from_wire(sock.recv(65535))
-                except TimeoutError:
-                    break
-                replies[reply.id] = reply
+
+        def other_asks(index: int) -> None:
+            if index % 50 == 25:
+                other.sendto(other_wires[index // 50], (limited_server.host, limited_server.port))
+
+        replies, elapsed = udp_flood(limited_server, "127.9.0.1", flood, after_send=other_asks)
         other_replies = [dns.message.from_wire(other.recv(65535)) for _ in other_wires]
     full, slipped = _split(replies)
     limited = len(flood) - len(full)
@@ -304,7 +253,7 @@ def test_a_flood_from_one_network_is_cut_while_another_network_is_served(limited
 def test_random_names_share_one_nxdomain_account(limited_server: RunningServer) -> None:
     rng = random.Random(1)
     names = [f"{rng.getrandbits(48):x}.example.com" for _ in range(100)]
-    replies, elapsed = _flood(limited_server, "127.9.1.1", _queries(names))
+    replies, elapsed = udp_flood(limited_server, "127.9.1.1", numbered_queries(names))
     full, slipped = _split(replies)
     assert all(r.rcode() == dns.rcode.NXDOMAIN for r in full)
     assert 1 <= len(full) <= RATE * (1 + elapsed) + 1, (len(full), elapsed)
@@ -314,7 +263,7 @@ def test_random_names_share_one_nxdomain_account(limited_server: RunningServer) 
 def test_random_names_under_a_wildcard_share_the_wildcard_account(limited_server: RunningServer) -> None:
     rng = random.Random(2)
     names = [f"{rng.getrandbits(48):x}.static.example.com" for _ in range(100)]
-    replies, elapsed = _flood(limited_server, "127.9.3.1", _queries(names, "CNAME"))
+    replies, elapsed = udp_flood(limited_server, "127.9.3.1", numbered_queries(names, "CNAME"))
     full, _ = _split(replies)
     assert all(r.rcode() == dns.rcode.NOERROR and r.answer for r in full)
     assert 1 <= len(full) <= RATE * (1 + elapsed) + 1, (len(full), elapsed)
@@ -324,7 +273,7 @@ def test_errors_share_one_account_per_network(limited_server: RunningServer) -> 
     # REFUSED for names in no zone, whatever the name and type.
     rng = random.Random(3)
     names = [f"{rng.getrandbits(32):x}.example.org" for _ in range(100)]
-    replies, elapsed = _flood(limited_server, "127.9.4.1", _queries(names, "TXT"))
+    replies, elapsed = udp_flood(limited_server, "127.9.4.1", numbered_queries(names, "TXT"))
     full, _ = _split(replies)
     assert all(r.rcode() == dns.rcode.REFUSED for r in full)
     assert 1 <= len(full) <= RATE * (1 + elapsed) + 1, (len(full), elapsed)
@@ -334,10 +283,10 @@ def test_tcp_is_never_limited(limited_server: RunningServer) -> None:
     import struct
 
     # Exhaust the UDP account of this /24 first: TCP from the same network is still answered.
-    _flood(limited_server, "127.9.2.1", _queries(["legacy.example.com"] * 50), wait=0.3)
+    udp_flood(limited_server, "127.9.2.1", numbered_queries(["legacy.example.com"] * 50), wait=0.3)
     with socket.create_connection((limited_server.host, limited_server.port), timeout=5,
                                   source_address=("127.9.2.1", 0)) as sock:
-        for wire in _queries(["legacy.example.com"] * 100):
+        for wire in numbered_queries(["legacy.example.com"] * 100):
             sock.sendall(struct.pack("!H", len(wire)) + wire)
         stream = sock.makefile("rb")
         replies = []
@@ -349,25 +298,19 @@ def test_tcp_is_never_limited(limited_server: RunningServer) -> None:
 
 
 def test_without_rate_limiting_nothing_is_dropped(example_server: RunningServer) -> None:
-    replies, _ = _flood(example_server, "127.9.5.1", _queries(["legacy.example.com"] * 200))
+    replies, _ = udp_flood(example_server, "127.9.5.1", numbered_queries(["legacy.example.com"] * 200))
     full, slipped = _split(replies)
     assert len(full) == 200 and not slipped
 
 
 def test_dig_retries_over_tcp_after_a_slip(limited_server: RunningServer) -> None:
     """A real resolver caught in the limit: a slip makes it ask again over TCP and get the answer."""
-    import shutil
-
-    if shutil.which("dig") is None:
-        pytest.fail("dig is not installed (make test installs it)")
-    _flood(limited_server, "127.9.6.1", _queries(["mail.example.com"] * 30), wait=0.3)
+    udp_flood(limited_server, "127.9.6.1", numbered_queries(["mail.example.com"] * 30), wait=0.3)
     # slip 2: of two limited queries in a row one is slipped; dig retries over TCP on TC=1.
     # Without a cookie: to a client that sends one the slip is BADCOOKIE (tests/test_cookies_server.py).
     outputs = []
     for _ in range(2):
-        args = ["dig", f"@{limited_server.host}", "-p", str(limited_server.port), "-b", "127.9.6.2",
-                "mail.example.com", "A", "+norecurse", "+time=1", "+tries=1", "+nocookie"]
-        outputs.append(subprocess.run(args, capture_output=True, text=True, timeout=20).stdout)
+        outputs.append(dig(limited_server, "-b", "127.9.6.2", "mail.example.com", "A", "+time=1", "+nocookie"))
     retried = [out for out in outputs if "Truncated, retrying in TCP mode" in out]
     assert retried, outputs
     assert "192.0.2.25" in retried[0]

@@ -3,7 +3,6 @@ hints and targets from steering, and what `gslb check` says about bad values."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
 from gslb.zones.loader import parse_zone
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, dig, start_server, write_zones
 from tests.types_zone import BIND_WRITES, TEXT, ZONE
 
 SEOUL, VIRGINIA = "127.1.0.0/24", "127.3.0.0/24"  # where the test geo database places them
@@ -31,19 +30,9 @@ def test_every_type_round_trips_through_the_loader_as_bind_writes_it() -> None:
 @pytest.fixture(scope="module")
 def types_server(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
     workdir = tmp_path_factory.mktemp("types")
-    zones = workdir / "zones"
-    zones.mkdir()
-    (zones / f"{ZONE}.yaml").write_text(TEXT)
-    server = start_server(workdir, zones)
+    server = start_server(workdir, write_zones(workdir / "zones", {ZONE: TEXT}))
     yield server
     server.stop()
-
-
-def dig(server: RunningServer, *args: str) -> str:
-    if shutil.which("dig") is None:
-        pytest.fail("dig is not installed (make test installs it)")
-    command = ["dig", f"@{server.host}", "-p", str(server.port), "+norecurse", "+time=2", "+tries=1", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=20).stdout
 
 
 def as_bind_names(text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
@@ -20,7 +19,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from tests.harness import RunningServer, start_server
+from tests.harness import RunningServer, start_server, write_atomically
 
 ZONE = "reload.test"
 NAMES = 20
@@ -46,13 +45,6 @@ def versioned_zone(version: int, valid: bool = True) -> str:
     if not valid:
         lines.append("  broken: {A: 999.0.0.1}")
     return "\n".join(lines) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """How a careful operator (or a deploy tool) updates a zone: write aside, then rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:

@@ -6,14 +6,13 @@ the API. The status page's banner for the same situation is tested in tests/test
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.harness import RunningServer
+from tests.harness import RunningServer, write_atomically
 from tests.health_zone import http, start_zones_server
 from tests.http_api import scrape_metrics
 
@@ -36,13 +35,6 @@ def folder(server: RunningServer) -> Path:
     return server.workdir / "zones"
 
 
-def write(path: Path, text: str) -> None:
-    """Write aside and rename, so the folder watcher never reads half a file."""
-    aside = path.with_name(f".{path.name}.tmp")
-    aside.write_text(text)
-    os.replace(aside, path)
-
-
 def files(server: RunningServer) -> dict[str, dict]:
     return {Path(entry["file"]).name: entry for entry in http(server, "GET", "/status")[1]["zone_files"]}
 
@@ -55,7 +47,7 @@ def test_a_rejected_file_shows_its_errors_and_the_serial_still_served(server: Ru
     assert before["a.test.yaml"]["last_attempt"]["errors"] == []
 
     path = folder(server) / "a.test.yaml"
-    write(path, zone("a.test").replace('{TXT: "hello"}', "{A: 999.0.0.1}"))
+    write_atomically(path, zone("a.test").replace('{TXT: "hello"}', "{A: 999.0.0.1}"))
     assert http(server, "POST", "/v1/reload")[0] == 422
     entry = files(server)["a.test.yaml"]
     assert (entry["zone"], entry["serial"], entry["latest"]) == ("a.test.", serial, False)
@@ -67,7 +59,7 @@ def test_a_rejected_file_shows_its_errors_and_the_serial_still_served(server: Ru
     assert files(server)["b.test.yaml"]["latest"] is True
     assert scrape_metrics(server)[("gslb_zone_files_rejected", ())] == 1
 
-    write(path, zone("a.test", "fixed"))
+    write_atomically(path, zone("a.test", "fixed"))
     assert http(server, "POST", "/v1/reload")[0] == 200
     entry = files(server)["a.test.yaml"]
     assert entry["latest"] is True and entry["serial"] != serial and entry["last_attempt"]["errors"] == []
@@ -75,7 +67,7 @@ def test_a_rejected_file_shows_its_errors_and_the_serial_still_served(server: Ru
 
 
 def test_a_new_file_that_never_loaded_serves_nothing(server: RunningServer) -> None:
-    write(folder(server) / "c.test.yaml", "zone: c.test.\nrecords: [nonsense\n")
+    write_atomically(folder(server) / "c.test.yaml", "zone: c.test.\nrecords: [nonsense\n")
     assert http(server, "POST", "/v1/reload")[0] == 422
     entry = files(server)["c.test.yaml"]
     assert (entry["zone"], entry["serial"], entry["latest"]) == (None, None, False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from gslb.config.load import ConfigError, load_config
 from tests.backends import Backends, HttpBackend, free_port
+from tests.certs import make_tls_files
 from tests.harness import RunningServer, wait_for
 from tests.health_zone import (
     BACKUP,
@@ -44,8 +44,8 @@ RECONNECT_BUDGET = 5.0 * 1.2 + 2.0 + 1.0  # the backoff cap with jitter, one con
 def members() -> Iterator[tuple[int, HttpBackend, HttpBackend]]:
     """The two checked members' health endpoints, which the test turns bad and good."""
     owner = Backends()
-    port = free_port([PRIMARY, BACKUP])
-    yield port, owner.start_http(PRIMARY, port), owner.start_http(BACKUP, port)
+    primary, backup = owner.start_http_on_one_port([PRIMARY, BACKUP])
+    yield primary.port, primary, backup
     owner.close()
 
 
@@ -296,25 +296,8 @@ def test_password_from_a_file_and_never_shown(tmp_path: Path) -> None:
         assert secret not in running.log_text()
 
 
-def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA and a certificate for 127.0.0.1 signed by it (openssl, as an operator would)."""
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is not installed: `make test` installs it")
-    folder.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "redis.key", "redis.csr", "redis.pem"))
-    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)  # noqa: E731
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
-        "-days", "1", "-subj", "/CN=gslb test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    extensions = folder / "san.cnf"
-    extensions.write_text("subjectAltName=IP:127.0.0.1\n")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-        "-out", str(cert), "-days", "1", "-extfile", str(extensions))
-    return ca, cert, key
-
-
 def test_tls_with_rediss(tmp_path: Path) -> None:
-    ca, cert, key = make_certificates(tmp_path / "tls")
+    ca, cert, key = make_tls_files(tmp_path / "tls")
     server = RedisServer(tmp_path / "redis", free_port(["127.0.0.1"]), scheme="rediss",
                          extra=["--tls-cert-file", str(cert), "--tls-key-file", str(key),
                                 "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "no"],

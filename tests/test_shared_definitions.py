@@ -11,11 +11,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import dns.message
 import pytest
 
-from tests.backends import Backends, free_port
-from tests.harness import RunningServer, start_server, wait_for
+from tests import health_zone
+from tests.backends import Backends
+from tests.harness import RunningServer, start_server, wait_for, write_zones
 from tests.http_api import call_api
 
 TOKEN = "shared-operator-token"
@@ -49,21 +49,15 @@ services:
 
 
 def answer(server: RunningServer, zone: str) -> set[str]:
-    reply = server.udp(dns.message.make_query(f"www.{zone}", "A"))
-    return {r.to_text() for rrset in reply.answer for r in rrset}
+    """The addresses health_zone.answer finds for www in `zone`."""
+    return health_zone.answer(server, f"www.{zone}")[0]
 
 
 @pytest.fixture
 def shared_server(tmp_path: Path) -> Iterator[RunningServer]:
     backends = Backends()
-    port = free_port([SEOUL, FRANKFURT])
-    for address in (SEOUL, FRANKFURT):
-        backends.start_http(address, port)
-    zones = tmp_path / "zones"
-    zones.mkdir()
-    (zones / "_shared.yaml").write_text(shared_text(port))
-    for zone in ZONES:
-        (zones / f"{zone}.yaml").write_text(zone_text(zone))
+    port = backends.start_http_on_one_port([SEOUL, FRANKFURT])[0].port
+    zones = write_zones(tmp_path / "zones", {"_shared": shared_text(port), **{zone: zone_text(zone) for zone in ZONES}})
     (tmp_path / "token").write_text(TOKEN)
     server = start_server(tmp_path / "srv", zones, {"http": {"operator_token_file": str(tmp_path / "token")},
                                                    "health": {"local_prober": True}})

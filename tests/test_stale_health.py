@@ -21,6 +21,7 @@ from gslb.health.reports import Report, Result
 from gslb.health.view import HealthView, State
 from gslb.zones.loader import load_zone_file
 from gslb.zones.zoneset import ZoneSet
+from tests.signing import Clock
 
 STALE_AFTER = 30.0
 ORIGIN = "stale.test."
@@ -40,17 +41,9 @@ services:
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_000_000.0)
 
 
 @pytest.fixture

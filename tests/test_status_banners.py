@@ -7,14 +7,13 @@ prober killed, is in tests/test_prober_silence.py.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser import Element, dump_dom
-from tests.harness import RunningServer
+from tests.browser import status_page
+from tests.harness import RunningServer, write_atomically
 from tests.health_zone import http, report, start_zones_server
 
 ZONE = """
@@ -41,25 +40,18 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
     running.stop()
 
 
-def page(server: RunningServer) -> Element:
-    return dump_dom(f"http://{server.http}/")
-
-
 def replace_zone(server: RunningServer, text: str) -> None:
-    path = server.workdir / "zones" / "page.test.yaml"
-    aside = path.with_name(".page.test.yaml.tmp")
-    aside.write_text(text)
-    os.replace(aside, path)
+    write_atomically(server.workdir / "zones" / "page.test.yaml", text)
 
 
 def test_a_rejected_zone_file_raises_a_banner_until_it_loads(server: RunningServer) -> None:
-    dom = page(server)
+    dom = status_page(server)
     assert "hidden" in dom.by_id("reloads").attrs
     serial = http(server, "GET", "/status")[1]["zones"][0]["serial"]
 
     replace_zone(server, ZONE.replace("interval: 30", "interval: -3"))
     assert http(server, "POST", "/v1/reload")[0] == 422
-    dom = page(server)
+    dom = status_page(server)
     banner = dom.by_id("reloads")
     assert "hidden" not in banner.attrs
     [rejected] = banner.select("div", "rejected-file")
@@ -71,14 +63,14 @@ def test_a_rejected_zone_file_raises_a_banner_until_it_loads(server: RunningServ
 
     replace_zone(server, ZONE)
     assert http(server, "POST", "/v1/reload")[0] == 200
-    dom = page(server)
+    dom = status_page(server)
     assert "hidden" in dom.by_id("reloads").attrs
     assert dom.one("tr", "zone", zone="page.test.").attrs["data-latest"] == "true"
 
 
 def test_a_dual_stack_pool_shows_each_family(server: RunningServer) -> None:
     report(server, "p1", {"127.90.0.1": False, "::1": True})
-    dom = page(server)
+    dom = status_page(server)
     card = dom.one("article", "pool", name="frankfurt")
     assert card.attrs["data-state"] == "degraded"
     families = {f.attrs["data-family"]: f.attrs["data-state"] for f in card.select("span", "family")}

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from gslb.api.page import COLOURS
-from tests.browser import CHROMIUM_TIMEOUT, Element, chromium_command, dump_dom, screenshot, stop_group
+from tests.browser import CHROMIUM_TIMEOUT, Element, chromium_command, dump_dom, screenshot, status_page, stop_group
 from tests.harness import RunningServer, start_server
 from tests.http_api import call_api
 
@@ -211,7 +211,7 @@ services:
 def test_names_from_zone_files_are_shown_as_text_never_as_markup(tmp_path: Path) -> None:
     running = start_status_server(tmp_path / "xss", {"xss.test": NASTY_ZONE})
     try:
-        dom = dump_dom(f"http://{running.http}/")
+        dom = status_page(running)
     finally:
         running.stop()
     assert not dom.select("img") and not dom.select("b")

@@ -17,7 +17,7 @@ import dns.rcode
 import dns.tsigkeyring
 import dns.update
 
-from tests.harness import RunningServer
+from tests.harness import RunningServer, run_dig, write_zones
 
 ZONE = "dyn.test"
 ZONE_TEXT = """
@@ -63,10 +63,7 @@ def updates_config(workdir: Path, **extra: object) -> dict:
 
 
 def zones_dir(workdir: Path, text: str = ZONE_TEXT) -> Path:
-    folder = workdir / "zones"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{ZONE}.yaml").write_text(text)
-    return folder
+    return write_zones(workdir / "zones", {ZONE: text})
 
 
 def update(keyring: dict | None = KEYRING, algorithm: str = "hmac-sha256") -> dns.update.UpdateMessage:
@@ -94,6 +91,4 @@ def nsupdate(server: RunningServer, commands: str, key: str = f"hmac-sha256:acme
 
 def dig(server: RunningServer, name: str, rtype: str = "TXT", tcp: bool = False) -> subprocess.CompletedProcess[str]:
     """BIND's dig: the reply's status line and answer, over UDP or TCP."""
-    args = ["dig", f"@{server.host}", "-p", str(server.port), name, rtype, "+norec", "+time=2", "+tries=1",
-            "+tcp" if tcp else "+notcp"]
-    return subprocess.run(args, capture_output=True, text=True, timeout=15)
+    return run_dig(server, name, rtype, "+tcp" if tcp else "+notcp", timeout=15)

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from tests.processes import stop_process
+from tests.processes import stop_process, wait_until_ready
 
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 UNBOUND_CHECKCONF = shutil.which("unbound-checkconf") or "/usr/sbin/unbound-checkconf"
@@ -76,6 +75,13 @@ class Unbound:
         query.flags |= dns.flags.RD | dns.flags.AD
         return dns.query.udp(query, "127.0.0.1", port=self.port, timeout=timeout)
 
+    def answers(self, probe: str) -> bool:
+        """Unbound is up: it answers the SOA of `probe` with NOERROR."""
+        try:
+            return self.ask(probe, "SOA", timeout=0.5).rcode() == dns.rcode.NOERROR
+        except (dns.exception.Timeout, OSError):
+            return False
+
     def log_text(self) -> str:
         path = self.workdir / "unbound.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -117,17 +123,9 @@ def start_unbound(workdir: Path, stubs: dict[str, int], anchors: list[tuple[str,
     proc = subprocess.Popen([UNBOUND, "-d", "-c", str(config)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.STDOUT, cwd=workdir)
     unbound = Unbound(proc, port, workdir)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            if unbound.ask(probe, "SOA", timeout=0.5).rcode() == dns.rcode.NOERROR:
-                return unbound
-        except (dns.exception.Timeout, OSError):
-            time.sleep(0.1)
-    unbound.stop()
-    raise RuntimeError(f"unbound did not start:\n{unbound.log_text()}")
+    wait_until_ready(proc, lambda: unbound.answers(probe), "unbound", workdir / "unbound.log", START_TIMEOUT,
+                     step=0.1)
+    return unbound
 
 
 def delv(port: int, anchors: list[tuple[str, int, int, int, str]], name: str, rdtype: str = "A",
