@@ -98,7 +98,6 @@ class RedisBackend(HealthBackend):
         self._wake = asyncio.Event()
         self._resync = False
         self._applied = _Applied()
-        self._first_sync = asyncio.Event()
         self._epoch: str | None = None
 
     @property
