@@ -5,7 +5,8 @@ long session with Redis: connect, load, then follow a channel until something fa
 from their own copy and open a new session after a backoff. The session's content is theirs; the
 keeping (opening the client, the backoff, the connected flag, the warnings that do not flood the
 log while Redis stays away, the pinger that notices a Redis that stopped answering) is written
-once here.
+once here, and so is what both sessions do alike: subscribe to their channel before loading, read
+the announcements from it, and sign their own with this server's id so they can skip them.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+import secrets
+import socket
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -27,7 +32,8 @@ from gslb.common.backoff import Backoff
 from gslb.common.tasks import cancel_and_wait
 from gslb.common.urls import redacted_url
 
-__all__ = ["EXPECTED_FAILURES", "IO_TIMEOUT", "LinkNames", "RedisLink", "run_until_one_ends"]
+__all__ = ["EXPECTED_FAILURES", "FIRST_SYNC_SECONDS", "IO_TIMEOUT", "LinkNames", "RedisLink", "origin_id",
+           "run_until_one_ends", "subscribed"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ IO_TIMEOUT = 2.0  # one Redis command, connecting included
 PING_EVERY = 1.0  # a Redis that stops answering is noticed within PING_EVERY + IO_TIMEOUT
 BACKOFF_FIRST, BACKOFF_CAP = 0.2, 5.0
 WARN_EVERY = 12  # while Redis stays away, one warning per this many failed attempts
+FIRST_SYNC_SECONDS = 3.0  # how long start-up waits for the shared state before serving without it
+READ_WAIT = 1.0  # how long one wait for an announcement lasts
 # What a lost or unreachable Redis raises; anything else ending a session is a bug, logged in full.
 EXPECTED_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError, ConnectionError)
 
@@ -75,7 +83,7 @@ class RedisLink:
     def shown_url(self) -> str:
         return redacted_url(self.url)
 
-    async def start(self, session: Session, first_sync_seconds: float) -> bool:
+    async def start(self, session: Session, first_sync_seconds: float = FIRST_SYNC_SECONDS) -> bool:
         """Start the sessions; True when the first one connected within `first_sync_seconds`."""
         self._task = asyncio.get_running_loop().create_task(self._run(session), name=self.names.client_name)
         try:
@@ -91,6 +99,11 @@ class RedisLink:
     def mark_connected(self) -> None:
         self.connected, self._failures = True, 0
         self._first_sync.set()
+
+    async def follow(self, client: Redis, *jobs: Awaitable[None]) -> NoReturn:
+        """Run a connected session's jobs beside the pinger until one ends: the session ends with it."""
+        await run_until_one_ends(*jobs, self.ping_forever(client))
+        raise ConnectionError("the session ended")
 
     async def ping_forever(self, client: Redis) -> None:
         """Ends (raising) when Redis stops answering: the session then ends with it."""
@@ -160,3 +173,31 @@ async def run_until_one_ends(*jobs: Awaitable[None]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
     for task in done:
         task.result()
+
+
+def origin_id() -> str:
+    """This server process, as its announcements name it: unique across restarts and hosts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@contextlib.asynccontextmanager
+async def subscribed(client: Redis, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+    """Subscribed to `channel` for the session: yields its announcements' data as they come.
+
+    A session subscribes before it loads anything, so that nothing published meanwhile is missed.
+    """
+    pubsub = client.pubsub()
+    try:
+        await asyncio.wait_for(pubsub.subscribe(channel), IO_TIMEOUT)
+        yield _announcements(pubsub)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(pubsub.aclose(), IO_TIMEOUT)
+
+
+async def _announcements(pubsub: PubSub) -> AsyncGenerator[str, None]:
+    """The data of each message published on the channel, skipping (un)subscribe confirmations."""
+    while True:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=READ_WAIT)
+        if message is not None and message.get("type") == "message":
+            yield message["data"]

@@ -16,17 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
-import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from gslb.common.redis_link import IO_TIMEOUT, LinkNames, RedisLink, run_until_one_ends
+from gslb.common.redis_link import IO_TIMEOUT, LinkNames, RedisLink, origin_id, subscribed
 from gslb.health.backend import BackendHost, BackendUnavailable, HealthBackend
 from gslb.health.overrides import AUDIT_LIMIT, Override, OverrideKey
 from gslb.health.records import ProberInfo, Verdict
@@ -50,8 +48,6 @@ from gslb.health.redis_scripts import AUDIT, CHANNEL, EPOCH, OVERRIDES, PROBERS,
 
 log = logging.getLogger(__name__)
 
-FIRST_SYNC_SECONDS = 3.0  # how long start-up waits for the shared state before serving without it
-READ_WAIT = 1.0  # how long one wait for an announcement lasts
 SETTLE_SECONDS = 2.0  # how long an override change waits to come back on the channel
 CHUNK = 1000  # verdicts per script call: Redis runs one script at a time
 PRUNE_AFTER = 3600.0  # verdicts and probers silent this long are dropped from Redis
@@ -89,7 +85,7 @@ class RedisBackend(HealthBackend):
     def __init__(self, url: str, password_file: Path | None = None) -> None:
         super().__init__()
         self.url = url
-        self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.origin = origin_id()
         self._link = RedisLink(url, password_file, NAMES, expected=(BackendUnavailable, ValueError))
         self._scripts: Scripts | None = None
         self._pending: dict[tuple[str, str], Verdict] = {}
@@ -98,7 +94,6 @@ class RedisBackend(HealthBackend):
         self._wake = asyncio.Event()
         self._resync = False
         self._applied = _Applied()
-        self._first_sync = asyncio.Event()
         self._epoch: str | None = None
 
     @property
@@ -112,7 +107,7 @@ class RedisBackend(HealthBackend):
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        if not await self._link.start(self._session, FIRST_SYNC_SECONDS):
+        if not await self._link.start(self._session):
             log.warning("health backend %s not reachable at start: serving from this server's own state "
                         "(overrides from its mirror file) until it is", self._link.shown_url)
 
@@ -123,24 +118,20 @@ class RedisBackend(HealthBackend):
 
     async def _session(self, client: Redis) -> None:
         """Resync, then share until something fails: it always ends by raising."""
-        scripts = self._scripts = Scripts.register(client)
-        pubsub = client.pubsub()
-        try:
-            await asyncio.wait_for(pubsub.subscribe(CHANNEL), IO_TIMEOUT)  # before loading: nothing is missed
-            await self._seed(scripts)
-            await self._push_everything(scripts)
-            self._resync = False  # this is the full load a reload asked for
-            await self._load(client, scripts)
-            await self._claim_expired(scripts)
-            self._link.mark_connected()
-            log.info("health backend %s connected: sharing verdicts and overrides", self._link.shown_url,
-                     extra={"event": "health_backend", "connected": True})
-            await run_until_one_ends(self._read(pubsub), self._write(client, scripts), self._link.ping_forever(client))
-            raise ConnectionError("the session ended")
-        finally:
-            self._scripts = None
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), IO_TIMEOUT)
+        async with subscribed(client, CHANNEL) as announcements:
+            scripts = self._scripts = Scripts.register(client)
+            try:
+                await self._seed(scripts)
+                await self._push_everything(scripts)
+                self._resync = False  # this is the full load a reload asked for
+                await self._load(client, scripts)
+                await self._claim_expired(scripts)
+                self._link.mark_connected()
+                log.info("health backend %s connected: sharing verdicts and overrides", self._link.shown_url,
+                         extra={"event": NAMES.event, "connected": True})
+                await self._link.follow(client, self._read(announcements), self._write(client, scripts))
+            finally:
+                self._scripts = None
 
     async def _seed(self, scripts: Scripts) -> None:
         """An empty data set (new, or a Redis restarted without persistence) gets our overrides."""
@@ -203,13 +194,10 @@ class RedisBackend(HealthBackend):
         log.info("health state loaded from %s: %d verdicts, %d probers, %d overrides",
                  self._link.shown_url, len(state.verdicts), len(state.probers), len(state.overrides))
 
-    async def _read(self, pubsub: PubSub) -> None:
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=READ_WAIT)
-            if message is None or message.get("type") != "message":
-                continue
+    async def _read(self, announcements: AsyncIterator[str]) -> None:
+        async for data in announcements:
             try:
-                self._apply(parse_message(message["data"]))
+                self._apply(parse_message(data))
             except CodecError as exc:
                 log.warning("ignored a malformed announcement on %s: %s", CHANNEL, exc)
 

@@ -23,8 +23,9 @@ from gslb.wire.name import Name
 from gslb.wire.rdata_wire import canonical
 from gslb.wire.records import Rdata, RRset
 from gslb.wire.update import UpdateMessage, UpdateRecord
-from gslb.zones.dynamic import next_serial, why_not_updatable
+from gslb.zones.dynamic import why_not_updatable
 from gslb.zones.model import DynamicRecords, DynamicRRset, Zone
+from gslb.zones.serials import next_serial
 
 MAX_TTL = 2**31 - 1
 UPDATABLE = frozenset(RRType[name] for name in UPDATABLE_TYPES)

@@ -18,21 +18,17 @@ seeded with the records of the first server that connects.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
 import secrets
-import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from gslb.common.redis_link import IO_TIMEOUT, LinkNames, RedisLink, run_until_one_ends
+from gslb.common.redis_link import IO_TIMEOUT, LinkNames, RedisLink, origin_id, subscribed
 from gslb.updates.journal import JournalError, decode, dumps, encode, loads
 from gslb.updates.shared import StoreConflict, StoreUnavailable
 from gslb.zones.model import DynamicRecords
@@ -45,8 +41,6 @@ VERSIONS = PREFIX + "versions"  # hash: zone -> the version of that document
 EPOCH = PREFIX + "epoch"  # set by the server that seeded this data set
 CHANNEL = PREFIX + "changes"  # pub/sub: {"from": server, "doc": document} per change
 
-FIRST_SYNC_SECONDS = 3.0  # how long start-up waits for the shared records before serving the journal's
-READ_WAIT = 1.0  # how long one wait for an announcement lasts
 NAMES = LinkNames(subject="dynamic records", client_name="gslb-updates", event="updates_backend",
                   while_lost="updates refused until it is back")
 
@@ -86,7 +80,7 @@ class RedisRecords:
     def __init__(self, url: str, password_file: Path | None, local: Local, on_change: OnChange) -> None:
         self.local = local
         self.on_change = on_change
-        self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.origin = origin_id()
         self._link = RedisLink(url, password_file, NAMES)
 
     @property
@@ -97,7 +91,7 @@ class RedisRecords:
         return {"kind": "redis", "connected": self._link.connected}
 
     async def start(self) -> None:
-        if not await self._link.start(self._session, FIRST_SYNC_SECONDS):
+        if not await self._link.start(self._session):
             log.warning("dynamic records: %s not reachable at start; serving this server's journal, and refusing "
                         "updates until it is", self._link.shown_url)
 
@@ -126,9 +120,7 @@ class RedisRecords:
 
     async def _session(self, client: Redis) -> None:
         """Seed or load, then apply announcements until something fails (it always raises)."""
-        pubsub = client.pubsub()
-        try:
-            await asyncio.wait_for(pubsub.subscribe(CHANNEL), IO_TIMEOUT)  # first: nothing is missed
+        async with subscribed(client, CHANNEL) as announcements:
             args: list[Any] = [secrets.token_hex(8)]
             for zone, records in self.local().items():
                 args += [zone, records.version, dumps(records)]
@@ -138,12 +130,8 @@ class RedisRecords:
             await self._load(stored)
             self._link.mark_connected()
             log.info("dynamic records: sharing them through %s", self._link.shown_url,
-                     extra={"event": "updates_backend", "connected": True})
-            await run_until_one_ends(self._read(pubsub), self._link.ping_forever(client))
-            raise ConnectionError("the session ended")
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), IO_TIMEOUT)
+                     extra={"event": NAMES.event, "connected": True})
+            await self._link.follow(client, self._read(announcements))
 
     async def _load(self, stored: dict[str, str]) -> None:
         """Redis is the truth: every zone as stored there; a zone it does not have has no records."""
@@ -158,13 +146,10 @@ class RedisRecords:
         for records in shared.values():
             await self.on_change(records, True)
 
-    async def _read(self, pubsub: PubSub) -> None:
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=READ_WAIT)
-            if message is None or message.get("type") != "message":
-                continue
+    async def _read(self, announcements: AsyncIterator[str]) -> None:
+        async for data in announcements:
             try:
-                body = json.loads(message["data"])
+                body = json.loads(data)
                 if body["from"] == self.origin:
                     continue  # our own change: already served when it was stored
                 records = decode(body["doc"])

@@ -113,11 +113,7 @@ class UpdateService:
         if current is not None and current.version == records.version and current.serial == records.serial:
             return
         if mirror:
-            try:
-                await asyncio.to_thread(self.journal.write, records)
-            except OSError as exc:
-                log.error("cannot write the journal of %s (%s): the shared store still has it", records.origin.text,
-                          exc)
+            await self._write_journal(records, "the shared store still has it")
         self.records[records.origin.text] = records
         if self.serials is not None and records.serial:
             self.serials.raise_to(records.origin, records.serial)
@@ -215,10 +211,15 @@ class UpdateService:
             await asyncio.to_thread(self.journal.write, new)
             return
         await self.shared.commit(old, new)
+        await self._write_journal(new, "the shared store has the change")
+
+    async def _write_journal(self, records: DynamicRecords, kept: str) -> None:
+        """The journal of records the shared store already holds: a failure is logged, not raised,
+        since the change stands; `kept` says so in the log line."""
         try:
-            await asyncio.to_thread(self.journal.write, new)
+            await asyncio.to_thread(self.journal.write, records)
         except OSError as exc:
-            log.error("cannot write the journal of %s (%s): the shared store has the change", new.origin.text, exc)
+            log.error("cannot write the journal of %s (%s): %s", records.origin.text, exc, kept)
 
     # -- replies and the audit log -------------------------------------------------------
 
@@ -246,7 +247,7 @@ class UpdateService:
         types = sorted({type_name(r.rtype) for r in records})
         done = "; ".join(outcome.changes) if outcome is not None and outcome.changes else ""
         detail = "; ".join(part for part in (done, reason) if part) or "-"
-        serial = self.records[zone].serial if outcome is not None and outcome.records is not None else None
+        serial = outcome.records.serial if outcome is not None and outcome.records is not None else None
         log.info("update %s: zone %s key %s from %s (%s): %s%s", result, zone, signer, client,
                  "tcp" if tcp else "udp", detail, f" (serial {serial})" if serial else "", extra={
                      "event": "update", "result": result, "zone": zone, "key": signer, "client": client,

@@ -30,6 +30,10 @@ from gslb.wire.edns import COOKIE_LENGTHS, ClientSubnet, EcsFormatError, Edns, p
 from gslb.wire.name import BadNameError, Name
 
 
+class QuestionTruncated(BadNameError):
+    """The question's name parsed but its type and class are cut off."""
+
+
 class DropPacket(Exception):
     """Not worth an answer: no complete header, or a response (QR=1)."""
 
@@ -100,18 +104,20 @@ class Query:
     edns: Edns | None
 
 
-def read_name(data: bytes, offset: int) -> tuple[Name, int]:
+def read_name(data: bytes, offset: int, limit: int | None = None) -> tuple[Name, int]:
     """Decode a possibly compressed name; returns it and the offset just past it.
 
     Pointers may only point backwards, which both matches how names are laid out and
-    makes loops impossible.
+    makes loops impossible. `limit`: where the name must end by (a record's data ends there),
+    instead of the end of `data`; since pointers go backwards, nothing past it is ever read.
     """
+    size = len(data) if limit is None else min(limit, len(data))
     labels: list[bytes] = []
     end = -1
     pos = offset
     total = 1
     while True:
-        if pos >= len(data):
+        if pos >= size:
             raise BadNameError("name runs past the end of the packet")
         length = data[pos]
         if length == 0:
@@ -119,7 +125,7 @@ def read_name(data: bytes, offset: int) -> tuple[Name, int]:
             break
         kind = length & 0xC0
         if kind == 0xC0:
-            if pos + 1 >= len(data):
+            if pos + 1 >= size:
                 raise BadNameError("truncated compression pointer")
             target = ((length & 0x3F) << 8) | data[pos + 1]
             if target >= pos:
@@ -130,13 +136,12 @@ def read_name(data: bytes, offset: int) -> tuple[Name, int]:
             continue
         if kind:
             raise BadNameError(f"label type {kind:#x} is not supported")
-        label = data[pos + 1 : pos + 1 + length]
-        if len(label) != length:
+        if pos + 1 + length > size:
             raise BadNameError("label runs past the end of the packet")
         total += length + 1
         if total > 255:
             raise BadNameError("name longer than 255 bytes")
-        labels.append(label)
+        labels.append(data[pos + 1 : pos + 1 + length])
         pos += 1 + length
     return Name(tuple(labels)), (end if end >= 0 else pos)
 
@@ -180,14 +185,14 @@ def parse_query(data: bytes) -> Query:
         question = None
         if qdcount == 1:
             with contextlib.suppress(BadNameError):
-                question = _read_question(data)[0]
+                question = read_question(data)[0]
         raise QueryError(Rcode.NOTIMP, f"opcode {header.opcode}", header, question)
     if qdcount != 1:
         if qdcount == 0:
             _cookie_only(data, ancount + nscount, arcount, header)
         raise QueryError(Rcode.FORMERR, f"{qdcount} questions (exactly 1 allowed)", header)
     try:
-        question, pos = _read_question(data)
+        question, pos = read_question(data)
     except BadNameError as exc:
         raise QueryError(Rcode.FORMERR, f"question: {exc}", header) from None
     try:
@@ -197,11 +202,12 @@ def parse_query(data: bytes) -> Query:
     return Query(header, question, edns)
 
 
-def _read_question(data: bytes) -> tuple[Question, int]:
-    """The question after the header and the offset just past it; raises BadNameError."""
+def read_question(data: bytes) -> tuple[Question, int]:
+    """The question after the header and the offset just past it (an UPDATE's zone section has
+    the same shape); raises BadNameError, or QuestionTruncated when the name is all there is."""
     name, pos = read_name(data, HEADER_SIZE)
     if pos + 4 > len(data):
-        raise BadNameError("question truncated")
+        raise QuestionTruncated("question truncated")
     qtype = int.from_bytes(data[pos : pos + 2], "big")
     qclass = int.from_bytes(data[pos + 2 : pos + 4], "big")
     return Question(name, qtype, qclass, bytes(data[HEADER_SIZE : pos + 4])), pos + 4

@@ -36,7 +36,7 @@ def canonical(rdata: Rdata) -> bytes:
 
 def _name(data: bytes, pos: int, end: int) -> tuple[Name, int]:
     try:
-        name, after = read_name(data[:end], pos)
+        name, after = read_name(data, pos, end)
     except BadNameError as exc:
         raise RdataFormatError(str(exc)) from None
     return name, after

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from gslb.wire.constants import RRClass, RRType, TsigError
 from gslb.wire.name import Name
-from gslb.wire.update import TsigRecord, add_record
+from gslb.wire.update import TsigRecord
 
 REPLY_FUDGE = 300  # seconds of clock difference our replies allow (the RFC's recommendation)
 
@@ -122,6 +122,12 @@ def _record(key: Name, algorithm: Name, time_signed: int, fudge: int, mac: bytes
     rdata = (algorithm.wire + _time(time_signed) + struct.pack("!HH", fudge, len(mac)) + mac
              + struct.pack("!HHH", original_id, error, len(other)) + other)
     return key.wire + struct.pack("!HHIH", RRType.TSIG, RRClass.ANY, 0, len(rdata)) + rdata
+
+
+def add_record(message: bytes, record: bytes) -> bytes:
+    """Append one record to the additional section, counting it in ARCOUNT."""
+    arcount = struct.unpack_from("!H", message, 10)[0] + 1
+    return message[:10] + struct.pack("!H", arcount) + message[12:] + record
 
 
 def sign_reply(reply: bytes, key: TsigKey | None, tsig: TsigRecord, check: TsigCheck, now: int) -> bytes:

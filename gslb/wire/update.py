@@ -13,14 +13,15 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from gslb.wire.constants import FLAG_QR, HEADER_SIZE, OPCODE_MASK, RRClass, RRType
-from gslb.wire.message import Header, parse_header, read_name
+from gslb.wire.constants import FLAG_QR, OPCODE_MASK, RRClass, RRType
+from gslb.wire.message import Header, Question, QuestionTruncated, parse_header, read_name, read_question
 from gslb.wire.name import BadNameError, Name
-from gslb.wire.rdata_wire import RdataFormatError, decode_rdata
+from gslb.wire.rdata_wire import DECODERS, RdataFormatError, decode_rdata
 from gslb.wire.records import Rdata
+from gslb.wire.writer import RR_FIXED, Writer, build_opt, finish
 
-_RR_FIXED = struct.Struct("!HHIH")
 _COUNTS = struct.Struct("!HHHH")
+REPLY_PAYLOAD = 1232  # the UDP payload size our OPT offers
 
 
 class UpdateFormatError(Exception):
@@ -38,10 +39,21 @@ class UpdateFormatError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ZoneSection:
-    name: Name
-    ztype: int
-    zclass: int
-    wire: bytes  # as received, echoed in the reply
+    """The zone section: a question in shape (RFC 2136 section 2.3), echoed in the reply as received."""
+
+    question: Question
+
+    @property
+    def name(self) -> Name:
+        return self.question.name
+
+    @property
+    def ztype(self) -> int:
+        return self.question.qtype
+
+    @property
+    def zclass(self) -> int:
+        return self.question.qclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +99,13 @@ def parse_update(data: bytes) -> UpdateMessage:
     if zocount != 1:
         raise UpdateFormatError(f"{zocount} zones in the zone section (exactly 1 allowed)", header)
     try:
-        zname, pos = read_name(data, HEADER_SIZE)
+        question, pos = read_question(data)
+    except QuestionTruncated:
+        raise UpdateFormatError("zone section truncated", header) from None
     except BadNameError as exc:
         raise UpdateFormatError(f"zone name: {exc}", header) from None
-    if pos + 4 > len(data):
-        raise UpdateFormatError("zone section truncated", header)
-    ztype, zclass = struct.unpack_from("!HH", data, pos)
-    zone = ZoneSection(zname, ztype, zclass, bytes(data[HEADER_SIZE:pos + 4]))
-    reader = _Reader(data, pos + 4, header, zone)
+    zone = ZoneSection(question)
+    reader = _Reader(data, pos, header, zone)
     prerequisites = tuple(reader.record("prerequisite") for _ in range(prcount))
     updates = tuple(reader.record("update") for _ in range(upcount))
     tsig, edns = reader.additional(adcount)
@@ -125,7 +136,7 @@ class _Reader:
             raise self.fail(f"{section} record name: {exc}") from None
         if pos + 10 > len(data):
             raise self.fail(f"{section} record truncated")
-        rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(data, pos)
+        rtype, rclass, ttl, rdlength = RR_FIXED.unpack_from(data, pos)
         end = pos + 10 + rdlength
         if end > len(data):
             raise self.fail(f"{section} record data truncated")
@@ -142,7 +153,7 @@ class _Reader:
                 rdata = decode_rdata(rtype, self.data, start, end)
             except RdataFormatError as exc:
                 raise self.fail(f"{section} record {name.text}: {exc}") from None
-        elif rclass == RRClass.IN and rtype in _NEEDS_DATA:
+        elif rclass == RRClass.IN and rtype in DECODERS:  # these cannot be empty; others may (RFC 3597)
             raise self.fail(f"{section} record {name.text}: no data")
         return UpdateRecord(name, rtype, rclass, ttl, rdata)
 
@@ -167,7 +178,7 @@ class _Reader:
     def tsig(self, key: Name, start: int, end: int, record_start: int) -> TsigRecord:
         data = self.data
         try:
-            algorithm, pos = read_name(data[:end], start)
+            algorithm, pos = read_name(data, start, end)
         except BadNameError as exc:
             raise self.fail(f"TSIG algorithm name: {exc}") from None
         if pos + 10 > end:
@@ -187,11 +198,6 @@ class _Reader:
                           bytes(other), record_start)
 
 
-# Types whose records cannot be empty when added (class IN); others may be, as RFC 3597 allows.
-_NEEDS_DATA = frozenset((RRType.A, RRType.AAAA, RRType.NS, RRType.CNAME, RRType.PTR, RRType.MX,
-                         RRType.SRV, RRType.TXT, RRType.CAA, RRType.SOA))
-
-
 def render_update_reply(header: Header, zone: ZoneSection | None, rcode: int, edns: bool = False) -> bytes:
     """The reply: ID and opcode copied, QR set, the zone section echoed when it parsed (section 3.8).
 
@@ -201,14 +207,8 @@ def render_update_reply(header: Header, zone: ZoneSection | None, rcode: int, ed
     """
     if zone is not None and (zone.ztype != RRType.SOA or zone.zclass != RRClass.IN):
         zone = None
-    flags = FLAG_QR | (header.flags & OPCODE_MASK) | (rcode & 0xF)
-    opt = b"\x00" + _RR_FIXED.pack(RRType.OPT, 1232, 0, 0) if edns else b""
-    counts = _COUNTS.pack(1 if zone else 0, 0, 0, 1 if opt else 0)
-    return struct.pack("!HH", header.id, flags) + counts + (zone.wire if zone else b"") + opt
-
-
-def add_record(message: bytes, record: bytes) -> bytes:
-    """Append one record to the additional section, counting it in ARCOUNT."""
-    arcount = struct.unpack_from("!H", message, 10)[0] + 1
-    return message[:10] + struct.pack("!H", arcount) + message[12:] + record
+    question = zone.question if zone is not None else None
+    flags = FLAG_QR | (header.flags & OPCODE_MASK) | (rcode & 0xF)  # not RD and CD: UPDATE has Z bits there
+    opt = build_opt(REPLY_PAYLOAD, 0, False, None, None, 0) if edns else None
+    return finish(Writer(question), header, flags, (0, 0, 0), opt, 1 if question else 0)
 

@@ -28,7 +28,7 @@ from gslb.wire.name import Name
 from gslb.wire.records import RRset
 
 _HEADER = struct.Struct("!HHHHHH")
-_RR_FIXED = struct.Struct("!HHIH")
+RR_FIXED = struct.Struct("!HHIH")
 MAX_POINTER = 0x3FFF
 
 
@@ -72,7 +72,7 @@ class Writer:
         for rdata in rdatas:
             self.name(rrset.name)
             fixed_at = len(self.buf)
-            self.buf += _RR_FIXED.pack(rrset.rtype, rrset.rclass, rrset.ttl, 0)
+            self.buf += RR_FIXED.pack(rrset.rtype, rrset.rclass, rrset.ttl, 0)
             for part in rdata.parts:
                 if isinstance(part, Name):
                     self.name(part)
@@ -104,7 +104,7 @@ def build_opt(payload: int, rcode: int, do: bool, nsid: bytes | None, ecs: Clien
     if cookie is not None:
         options += struct.pack("!HH", OPTION_COOKIE, len(cookie)) + cookie
     ttl = ((rcode >> 4) << 24) | (EDNS_DO if do else 0) | (EDNS_CO if co else 0)
-    return b"\x00" + _RR_FIXED.pack(RRType.OPT, payload, ttl, len(options)) + options
+    return b"\x00" + RR_FIXED.pack(RRType.OPT, payload, ttl, len(options)) + options
 
 
 def finish(

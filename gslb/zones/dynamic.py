@@ -21,8 +21,6 @@ from gslb.wire.records import RRset
 from gslb.zones.model import DynamicRecords, DynamicRRset, Node, Zone
 from gslb.zones.rdata import soa_rdata
 
-SERIAL_MASK = 0xFFFFFFFF
-
 
 def why_not_updatable(zone: Zone, name: Name) -> str | None:
     """Why an update may not touch `name` in the file's `zone`, or None when it may."""
@@ -38,11 +36,6 @@ def why_not_updatable(zone: Zone, name: Name) -> str | None:
         if ancestor.wire in zone.cuts:
             return f"{name.text} is below the delegation at {ancestor.text}"
     return None
-
-
-def next_serial(current: int, now: float) -> int:
-    """The serial after an update: the Unix time, or one more than now when that is not higher."""
-    return max(int(now), current + 1) & SERIAL_MASK
 
 
 def merge(zone: Zone, records: DynamicRecords | None) -> tuple[Zone, list[DynamicRRset]]:

@@ -21,6 +21,13 @@ from gslb.wire.name import Name
 
 log = logging.getLogger(__name__)
 
+SERIAL_MASK = 0xFFFFFFFF
+
+
+def next_serial(current: int, now: float) -> int:
+    """The serial after a change: the Unix time, or one more than `current` when that is not higher."""
+    return max(int(now), current + 1) & SERIAL_MASK
+
 
 class SerialBook:
     def __init__(self, path: Path | None) -> None:
@@ -44,7 +51,7 @@ class SerialBook:
             if entry and entry.get("hash") == content_hash and isinstance(entry.get("serial"), int):
                 return int(entry["serial"])  # type: ignore[arg-type]
             previous = int(entry["serial"]) if entry and isinstance(entry.get("serial"), int) else 0  # type: ignore[arg-type]
-            serial = max(int(time.time()), previous + 1) & 0xFFFFFFFF
+            serial = next_serial(previous, time.time())
             self._entries[origin.text] = {"hash": content_hash, "serial": serial}
             self._write()
             return serial
