@@ -230,7 +230,8 @@ def test_every_option_of_every_command_is_documented() -> None:
 
 
 def logged_events() -> set[str]:
-    """Every `"event": "name"` the package's log calls carry, read from the code."""
+    """Every `"event": "name"` the package's log calls carry, read from the code, and the events
+    named once for a Redis link's log lines (`LinkNames(event=...)`)."""
     events = set()
     for path in (ROOT / "gslb").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -242,6 +243,9 @@ def logged_events() -> set[str]:
                 first = node.args[0]
                 if isinstance(first, ast.Constant):
                     events.add(first.value)
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "LinkNames":
+                events.update(k.value.value for k in node.keywords
+                              if k.arg == "event" and isinstance(k.value, ast.Constant))
     return events
 
 
