@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gslb.common.problems import Problems
+from gslb.common.settings import boolean
 from gslb.common.yamldoc import YList, YMap, parse_yaml_bytes, read_file_bytes
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
@@ -176,11 +177,12 @@ class _ZoneBuilder:
         )
 
     def dnssec(self) -> bool:
-        value = self.doc.get("dnssec", False)
-        if not isinstance(value, bool):
-            self.add(self.doc.line_of("dnssec"), "dnssec", f"'{value}' is not true or false")
+        """The zone's `dnssec:` switch, checked as every true/false setting is."""
+        try:
+            return boolean(self.doc.get("dnssec", False))
+        except ValueError as exc:
+            self.add(self.doc.line_of("dnssec"), "dnssec", str(exc))
             return False
-        return value
 
     def origin(self) -> Name | None:
         doc = self.doc
