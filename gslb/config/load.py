@@ -172,7 +172,7 @@ SCHEMA = Section(Config, {
         }),
     }),
     "updates": Section(UpdatesConfig, {
-        "key_files": Setting(key_files),
+        "key_files": Setting(key_files, path=True),
         "policy": Setting(update_policy),
         "max_records": Setting(whole(1, 1_000_000)),
     }, optional=True),
@@ -201,9 +201,6 @@ def load_config(explicit: str | None = None) -> Config:
     config: Config = reader.read(doc, SCHEMA)
     if config.geodb not in ("bundled", "none"):
         config = replace(config, geodb=str(reader.resolve(config.geodb)))
-    if config.updates is not None:  # a list of paths: each taken from the file's folder
-        config = replace(config, updates=replace(
-            config.updates, key_files=tuple(reader.resolve(str(path)) for path in config.updates.key_files)))
     _check_across_keys(config, doc, problems)
     problems.raise_if_any(ConfigError)
     return replace(config, file=path)
