@@ -195,6 +195,19 @@ def text(minimum: int = 1, maximum: int = 1000) -> Convert:
     return convert
 
 
+def one_or_more(value: Any) -> list[Any]:
+    """A value written alone or as a list, as a list: `key: a` reads as `key: [a]`."""
+    return list(value) if isinstance(value, list) else [value]
+
+
+def nonempty_texts(value: Any, message: str) -> list[str]:
+    """One non-empty text or a list of them (not an empty one); ValueError(`message`) otherwise."""
+    items = one_or_more(value)
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise ValueError(message)
+    return items
+
+
 def path_text(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"'{value}' is not a path")

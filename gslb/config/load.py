@@ -25,6 +25,7 @@ from gslb.common.settings import (
     boolean,
     choice,
     duration,
+    one_or_more,
     path_text,
     read_document,
     share,
@@ -32,7 +33,7 @@ from gslb.common.settings import (
     whole,
 )
 from gslb.common.urls import redacted_url
-from gslb.common.yamldoc import YList, YMap
+from gslb.common.yamldoc import YMap
 from gslb.config.cookie_secret import read_secrets
 from gslb.config.model import (
     Config,
@@ -57,7 +58,7 @@ class ConfigError(ProblemsError):
 
 
 def _endpoints(value: Any) -> tuple[Endpoint, ...]:
-    items = list(value) if isinstance(value, YList | list) else [value]
+    items = one_or_more(value)
     if not items:
         raise ValueError("at least one ADDRESS:PORT is required")
     return tuple(parse_endpoint(str(item)) for item in items)
