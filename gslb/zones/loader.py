@@ -153,9 +153,10 @@ class _ZoneBuilder:
         )
         existing = self.existing_names(nodes, origin)
         self.check_tree(nodes, origin, cuts, ns_names)
-        written = doc.get("services")
-        check_references(policy, nodes, origin, self.problems, set(written) if isinstance(written, YMap) else set())
-        check_record_rules(nodes, origin, policy, self.hinted, self.problems)
+        services = doc.get("services")
+        written = set(services) if isinstance(services, YMap) else set()  # defined, even if defined wrongly
+        check_references(policy, nodes, origin, self.problems, written)
+        check_record_rules(nodes, origin, policy, self.hinted, self.problems, written)
         if self.problems:
             return None
         minimum = int.from_bytes(soa.rdatas[0].parts[2][16:20], "big")  # type: ignore[index]
