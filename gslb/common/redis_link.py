@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gslb.common.backoff import Backoff
+from gslb.common.secret_file import read_secret_file
 from gslb.common.tasks import cancel_and_wait
 from gslb.common.urls import redacted_url
 
@@ -151,7 +152,7 @@ class RedisLink:
         options: dict[str, Any] = {}
         if self.password_file is not None:
             try:
-                password = self.password_file.read_text().strip()
+                password = read_secret_file(self.password_file)
             except OSError as exc:
                 raise ConnectionError(f"cannot read the Redis password file {self.password_file}: "
                                       f"{exc.strerror}") from None

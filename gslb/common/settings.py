@@ -27,7 +27,8 @@ Convert = Callable[[Any], Any]  # raises ValueError with a message for the opera
 
 @dataclass(frozen=True)
 class Setting:
-    """One key: how its value is checked. `path`: a file path, relative to the file's folder."""
+    """One key: how its value is checked. `path`: a file path (or a list of them, each one),
+    relative to the file's folder."""
 
     convert: Convert
     path: bool = False
@@ -78,8 +79,16 @@ class SettingsReader:
             except (ValueError, TypeError) as exc:
                 self.problems.add(node.line_of(key), f"{prefix}{key}", str(exc))
                 continue
-            values[key] = self.resolve(converted) if spec.path and isinstance(converted, str) else converted
+            values[key] = self.resolve_all(converted) if spec.path else converted
         return section.model(**values)
+
+    def resolve_all(self, value: Any) -> Any:
+        """A path setting's converted value: one text or each text of a tuple or list, resolved."""
+        if isinstance(value, str):
+            return self.resolve(value)
+        if isinstance(value, tuple | list):
+            return type(value)(self.resolve(item) if isinstance(item, str) else item for item in value)
+        return value
 
     def resolve(self, text: str) -> Path:
         """A path from the file: relative ones are taken from the file's folder."""
@@ -184,6 +193,19 @@ def text(minimum: int = 1, maximum: int = 1000) -> Convert:
         return result
 
     return convert
+
+
+def one_or_more(value: Any) -> list[Any]:
+    """A value written alone or as a list, as a list: `key: a` reads as `key: [a]`."""
+    return list(value) if isinstance(value, list) else [value]
+
+
+def nonempty_texts(value: Any, message: str) -> list[str]:
+    """One non-empty text or a list of them (not an empty one); ValueError(`message`) otherwise."""
+    items = one_or_more(value)
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise ValueError(message)
+    return items
 
 
 def path_text(value: Any) -> str:

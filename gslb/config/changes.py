@@ -11,13 +11,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from gslb.config import tokens
 from gslb.config.model import Config
 
 # Settings a reload applies (their files are read again on every reload, changed or not).
-APPLIED_ON_RELOAD = frozenset({
-    "http.token_file", "http.prober_token_file", "http.operator_token_file", "http.read_token_file",
-    "http.tls.cert", "http.tls.key",
-})
+APPLIED_ON_RELOAD = frozenset({*tokens.SETTING.values(), "http.tls.cert", "http.tls.key"})
 _ABSENT = object()
 
 

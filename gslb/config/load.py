@@ -25,6 +25,7 @@ from gslb.common.settings import (
     boolean,
     choice,
     duration,
+    one_or_more,
     path_text,
     read_document,
     share,
@@ -32,7 +33,7 @@ from gslb.common.settings import (
     whole,
 )
 from gslb.common.urls import redacted_url
-from gslb.common.yamldoc import YList, YMap
+from gslb.common.yamldoc import YMap
 from gslb.config.cookie_secret import read_secrets
 from gslb.config.model import (
     Config,
@@ -57,7 +58,7 @@ class ConfigError(ProblemsError):
 
 
 def _endpoints(value: Any) -> tuple[Endpoint, ...]:
-    items = list(value) if isinstance(value, YList | list) else [value]
+    items = one_or_more(value)
     if not items:
         raise ValueError("at least one ADDRESS:PORT is required")
     return tuple(parse_endpoint(str(item)) for item in items)
@@ -172,7 +173,7 @@ SCHEMA = Section(Config, {
         }),
     }),
     "updates": Section(UpdatesConfig, {
-        "key_files": Setting(key_files),
+        "key_files": Setting(key_files, path=True),
         "policy": Setting(update_policy),
         "max_records": Setting(whole(1, 1_000_000)),
     }, optional=True),
@@ -201,9 +202,6 @@ def load_config(explicit: str | None = None) -> Config:
     config: Config = reader.read(doc, SCHEMA)
     if config.geodb not in ("bundled", "none"):
         config = replace(config, geodb=str(reader.resolve(config.geodb)))
-    if config.updates is not None:  # a list of paths: each taken from the file's folder
-        config = replace(config, updates=replace(
-            config.updates, key_files=tuple(reader.resolve(str(path)) for path in config.updates.key_files)))
     _check_across_keys(config, doc, problems)
     problems.raise_if_any(ConfigError)
     return replace(config, file=path)

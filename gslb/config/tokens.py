@@ -20,12 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from gslb.common.secret_file import read_secret_file
 from gslb.config.model import HttpConfig
 
 TOKEN_ENV = "GSLB_TOKEN"
-ROLES = ("all", "prober", "operator", "read")
-SETTING = {"all": "http.token_file", "prober": "http.prober_token_file",
-           "operator": "http.operator_token_file", "read": "http.read_token_file"}
+# Each role's field of HttpConfig, in the order tokens are checked for sharing; the rest derive from it.
+FIELD = {"all": "token_file", "prober": "prober_token_file", "operator": "operator_token_file",
+         "read": "read_token_file"}
+ROLES = tuple(FIELD)
+SETTING = {role: f"http.{name}" for role, name in FIELD.items()}
 
 
 class TokenFileError(Exception):
@@ -49,9 +52,14 @@ class ApiTokens:
         return bool(self.configured())
 
 
+def token_from_env(env: Mapping[str, str]) -> str:
+    """The one token `GSLB_TOKEN` gives (it wins over any token file), "" when unset or blank."""
+    return env.get(TOKEN_ENV, "").strip()
+
+
 def _read(path: Path, setting: str) -> str:
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        token = read_secret_file(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise TokenFileError(f"{setting}: cannot read {path}: {reason}") from None
@@ -63,12 +71,11 @@ def _read(path: Path, setting: str) -> str:
 def read_tokens(http: HttpConfig, env: Mapping[str, str] | None = None) -> ApiTokens:
     """Every configured token; raises TokenFileError for an unreadable or empty file or a shared token."""
     env = os.environ if env is None else env
-    files = {"all": http.token_file, "prober": http.prober_token_file,
-             "operator": http.operator_token_file, "read": http.read_token_file}
     values: dict[str, str | None] = {}
-    for role, path in files.items():
+    for role, name in FIELD.items():
+        path: Path | None = getattr(http, name)
         values[role] = _read(path, SETTING[role]) if path is not None else None
-    from_env = env.get(TOKEN_ENV, "").strip()
+    from_env = token_from_env(env)
     if from_env:
         values["all"] = from_env
     seen: dict[str, str] = {}

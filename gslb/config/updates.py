@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gslb.common.settings import nonempty_texts
 from gslb.common.yamldoc import YList, YMap
 from gslb.config.model import UPDATABLE_TYPES, UpdateGrant
 
@@ -21,10 +22,7 @@ _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 def _texts(value: Any, what: str) -> list[str]:
-    items = list(value) if isinstance(value, YList | list) else [value]
-    if not items or not all(isinstance(item, str) and item for item in items):
-        raise ValueError(f"{what}: expected one or more names in a list")
-    return items
+    return nonempty_texts(value, f"{what}: expected one or more names in a list")
 
 
 def name_pattern(text: str) -> str:
@@ -84,7 +82,4 @@ def update_policy(value: Any) -> tuple[UpdateGrant, ...]:
 
 def key_files(value: Any) -> tuple[str, ...]:
     """One path or a list of them (made absolute by the reader)."""
-    items = list(value) if isinstance(value, YList | list) else [value]
-    if not items or not all(isinstance(item, str) and item for item in items):
-        raise ValueError(f"'{value}' is not a path or a list of paths")
-    return tuple(items)
+    return tuple(nonempty_texts(value, f"'{value}' is not a path or a list of paths"))

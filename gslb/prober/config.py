@@ -20,6 +20,7 @@ from typing import Any
 from yarl import URL
 
 from gslb.common.problems import Problems, ProblemsError
+from gslb.common.secret_file import read_secret_file
 from gslb.common.settings import (
     Section,
     Setting,
@@ -31,11 +32,11 @@ from gslb.common.settings import (
     whole,
 )
 from gslb.common.yamldoc import YList, YMap
+from gslb.config.tokens import TOKEN_ENV, token_from_env
 
 __all__ = ["MAX_CONCURRENCY", "SETTINGS", "TOKEN_ENV", "ProberConfig", "ProberConfigError", "load_prober_config",
            "tls_context"]
 
-TOKEN_ENV = "GSLB_TOKEN"
 MAX_CONCURRENCY = 10_000
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _SERVERS_EXAMPLE = "a non-empty list of base URLs such as http://127.0.0.1:8053"
@@ -172,7 +173,7 @@ def _checked_servers(items: YList, problems: Problems) -> tuple[str, ...]:
 
 def _token(config: ProberConfig, doc: YMap, reader: SettingsReader, env: Mapping[str, str]) -> str:
     """``GSLB_TOKEN`` if set (the file is then not read at all), else the token file's content."""
-    from_env = env.get(TOKEN_ENV, "").strip()
+    from_env = token_from_env(env)
     if from_env:
         return from_env
     line = doc.line_of("token_file")
@@ -182,7 +183,7 @@ def _token(config: ProberConfig, doc: YMap, reader: SettingsReader, env: Mapping
         return ""
     path = reader.resolve(config.token_file)
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        token = read_secret_file(path)
     except OSError as exc:
         reader.problems.add(line, "token_file", f"{path}: {exc.strerror or exc}")
         return ""

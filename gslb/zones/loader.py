@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gslb.common.problems import Problems
+from gslb.common.settings import boolean
 from gslb.common.yamldoc import YList, YMap, parse_yaml_bytes, read_file_bytes
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
@@ -152,9 +153,10 @@ class _ZoneBuilder:
         )
         existing = self.existing_names(nodes, origin)
         self.check_tree(nodes, origin, cuts, ns_names)
-        written = doc.get("services")
-        check_references(policy, nodes, origin, self.problems, set(written) if isinstance(written, YMap) else set())
-        check_record_rules(nodes, origin, policy, self.hinted, self.problems)
+        services = doc.get("services")
+        written = set(services) if isinstance(services, YMap) else set()  # defined, even if defined wrongly
+        check_references(policy, nodes, origin, self.problems, written)
+        check_record_rules(nodes, origin, policy, self.hinted, self.problems, written)
         if self.problems:
             return None
         minimum = int.from_bytes(soa.rdatas[0].parts[2][16:20], "big")  # type: ignore[index]
@@ -176,11 +178,12 @@ class _ZoneBuilder:
         )
 
     def dnssec(self) -> bool:
-        value = self.doc.get("dnssec", False)
-        if not isinstance(value, bool):
-            self.add(self.doc.line_of("dnssec"), "dnssec", f"'{value}' is not true or false")
+        """The zone's `dnssec:` switch, checked as every true/false setting is."""
+        try:
+            return boolean(self.doc.get("dnssec", False))
+        except ValueError as exc:
+            self.add(self.doc.line_of("dnssec"), "dnssec", str(exc))
             return False
-        return value
 
     def origin(self) -> Name | None:
         doc = self.doc

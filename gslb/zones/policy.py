@@ -59,15 +59,7 @@ def parse_policy(doc: YMap, origin: Name, problems: Problems,
     if shared is not None:
         for section in SHARED_SECTIONS:
             reader.defined[section].update(shared.section(section))
-
-    def section(name: str, parse: Any) -> dict[str, Any]:
-        own = reader.section(doc, name, parse)
-        return shared.merged(name, own, doc.get(name), problems) if shared is not None else own
-
-    datacenters = section("datacenters", reader.datacenter)
-    checks = section("checks", reader.check)
-    reader.datacenters, reader.checks = datacenters, checks
-    pools = section("pools", reader.pool)
+    datacenters, checks, pools = reader.shareable(doc, shared)
     services = reader.section(doc, "services", reader.service)
     policy = Policy(datacenters, checks, pools, services)
     check_services(policy, doc.get("services"), problems, reader.defined)
@@ -76,11 +68,7 @@ def parse_policy(doc: YMap, origin: Name, problems: Problems,
 
 def parse_shared_sections(doc: YMap, problems: Problems) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The datacenters, checks and pools of a shared file (gslb.zones.shared), read like a zone's."""
-    reader = _PolicyReader(problems)
-    datacenters = reader.section(doc, "datacenters", reader.datacenter)
-    checks = reader.section(doc, "checks", reader.check)
-    reader.datacenters, reader.checks = datacenters, checks
-    return datacenters, checks, reader.section(doc, "pools", reader.pool)
+    return _PolicyReader(problems).shareable(doc)
 
 
 class _PolicyReader:
@@ -109,6 +97,20 @@ class _PolicyReader:
             if parsed is not None:
                 result[key] = parsed
         return result
+
+    def shareable(self, doc: YMap, shared: SharedDefinitions | None = None
+                  ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The datacenters, checks and pools, each with the folder's `shared` ones merged in; in that
+        order, since a pool looks up its datacenter and check."""
+
+        def section(name: str, parse: Any) -> dict[str, Any]:
+            own = self.section(doc, name, parse)
+            return shared.merged(name, own, doc.get(name), self.problems) if shared is not None else own
+
+        datacenters = section("datacenters", self.datacenter)
+        checks = section("checks", self.check)
+        self.datacenters, self.checks = datacenters, checks
+        return datacenters, checks, section("pools", self.pool)
 
     def mapping(self, value: Any, field: str, line: int, keys: tuple[str, ...]) -> YMap | None:
         if not isinstance(value, YMap):

@@ -6,6 +6,7 @@ each problem is reported at the reference that causes it (`services.web.map.KR[1
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from gslb.common.problems import Problems
@@ -20,14 +21,20 @@ def _broken(defined: dict[str, set[str]], section: str, name: str, parsed: dict[
     return name in defined[section] and name not in parsed
 
 
+def unknown_service(name: str, services: Mapping[str, Service], written: Collection[str]) -> str | None:
+    """None when `name` is a service of the zone, or one the file defines (`written`) whose definition
+    had problems of its own (already reported); else the end of the message: the services there are."""
+    if name in services or name in written:
+        return None
+    return f" (services: {', '.join(sorted(services))})" if services else " (the zone has no services)"
+
+
 def check_references(policy: Policy | None, nodes: dict[bytes, Node], origin: Name, problems: Problems,
-                     written: set[str] | frozenset[str] = frozenset()) -> None:
-    """Every `service:` on a name must point at a service of this zone. A service the file defines
-    (`written`) whose definition had problems of its own is not reported again here."""
+                     written: Collection[str] = frozenset()) -> None:
+    """Every `service:` on a name must point at a service of this zone."""
     services = policy.services if policy is not None else {}
     for node in nodes.values():
-        if node.service is not None and node.service not in services and node.service not in written:
-            known = f" (services: {', '.join(sorted(services))})" if services else " (the zone has no services)"
+        if node.service is not None and (known := unknown_service(node.service, services, written)) is not None:
             problems.add(node.line, f"records.{node.name.relative_to(origin)}.service",
                          f"unknown service '{node.service}'{known}")
 

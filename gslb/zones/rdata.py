@@ -58,16 +58,18 @@ def parse_domain(text: str, origin: Name, *, allow_wildcard: bool = False) -> Na
         raise RdataError(f"'{text}': {exc}") from None
 
 
-def _fields(text: object, count: int, form: str) -> list[str]:
+def fields(text: object, count: int, form: str, *, maxsplit: int = -1) -> list[str]:
+    """Exactly `count` blank-separated fields (with `maxsplit`, the last one keeps its blanks)."""
     if not isinstance(text, str):
         raise RdataError(f"expected text of the form '{form}'")
-    parts = text.split()
+    parts = text.split(None, maxsplit)
     if len(parts) != count:
         raise RdataError(f"'{text}' is not of the form '{form}'")
     return parts
 
 
-def _uint(value: str, bits: int, what: str) -> int:
+def uint(value: str, bits: int, what: str) -> int:
+    """An unsigned number of `bits` bits, ASCII digits only, named `what` in the error."""
     if not is_decimal(value) or int(value) >= 1 << bits:
         raise RdataError(f"{what} '{value}' is not a number from 0 to {(1 << bits) - 1}")
     return int(value)
@@ -99,8 +101,8 @@ def _single_name(value: object, origin: Name) -> Rdata:
 
 
 def _mx(value: object, origin: Name) -> Rdata:
-    preference, exchange = _fields(value, 2, "PREFERENCE EXCHANGE")
-    pref = _uint(preference, 16, "preference")
+    preference, exchange = fields(value, 2, "PREFERENCE EXCHANGE")
+    pref = uint(preference, 16, "preference")
     if exchange == ".":  # null MX: this domain accepts no mail (RFC 7505)
         return Rdata((struct.pack("!H", pref), ROOT), f"{pref} .")
     name = parse_domain(exchange, origin)
@@ -108,8 +110,8 @@ def _mx(value: object, origin: Name) -> Rdata:
 
 
 def _srv(value: object, origin: Name) -> Rdata:
-    priority, weight, port, target = _fields(value, 4, "PRIORITY WEIGHT PORT TARGET")
-    numbers = [_uint(priority, 16, "priority"), _uint(weight, 16, "weight"), _uint(port, 16, "port")]
+    priority, weight, port, target = fields(value, 4, "PRIORITY WEIGHT PORT TARGET")
+    numbers = [uint(priority, 16, "priority"), uint(weight, 16, "weight"), uint(port, 16, "port")]
     # A target of "." says the service is decidedly not available here (RFC 2782).
     name = ROOT if target == "." else parse_domain(target, origin)
     return Rdata(
@@ -149,7 +151,7 @@ def _caa(value: object, origin: Name) -> Rdata:
         raise RdataError(f"'{value}': {exc}") from None
     if len(parts) != 3:
         raise RdataError(f"'{value}' is not of the form 'FLAGS TAG \"VALUE\"'")
-    flags = _uint(parts[0], 8, "flags")
+    flags = uint(parts[0], 8, "flags")
     tag = parts[1]
     if not _CAA_TAG.match(tag):
         raise RdataError(f"CAA tag '{tag}' must be 1 to 15 letters or digits")

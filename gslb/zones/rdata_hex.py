@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 import struct
 
-from gslb.common.digits import is_decimal
 from gslb.wire.name import Name
 from gslb.wire.records import Rdata
-from gslb.zones.rdata import RdataError
+from gslb.zones.rdata import RdataError, fields, uint
 
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
@@ -35,22 +34,6 @@ SSHFP_DIGESTS = {1: ("SHA-1", 20), 2: ("SHA-256", 32)}
 TLSA_USAGES = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE", 255: "PrivCert"}
 TLSA_SELECTORS = {0: "Cert", 1: "SPKI", 255: "PrivSel"}
 TLSA_MATCHING = {0: ("Full", 0), 1: ("SHA2-256", 32), 2: ("SHA2-512", 64), 255: ("PrivMatch", 0)}
-
-
-def _parts(value: object, count: int, form: str) -> list[str]:
-    """`count - 1` numbers and the hex that follows them (which may hold blanks)."""
-    if not isinstance(value, str):
-        raise RdataError(f"expected text of the form '{form}'")
-    parts = value.split(None, count - 1)
-    if len(parts) != count:
-        raise RdataError(f"'{value}' is not of the form '{form}'")
-    return parts
-
-
-def _number(text: str, bits: int, what: str) -> int:
-    if not is_decimal(text) or int(text) >= 1 << bits:
-        raise RdataError(f"{what} '{text}' is not a number from 0 to {(1 << bits) - 1}")
-    return int(text)
 
 
 def _hex(text: str, what: str, length: int = 0, name: str = "") -> bytes:
@@ -75,7 +58,7 @@ def hex_text(data: bytes) -> str:
 def _algorithm(text: str) -> int:
     number = ALGORITHMS.get(text.upper())
     if number is None:
-        number = _number(text, 8, "algorithm")
+        number = uint(text, 8, "algorithm")
     if number == 0:
         raise RdataError("algorithm 0 is reserved (RFC 4034 appendix A.1)")
     return number
@@ -83,10 +66,11 @@ def _algorithm(text: str) -> int:
 
 def parse_ds(value: object, origin: Name) -> Rdata:
     """DS (RFC 4034 section 5): KEY-TAG ALGORITHM DIGEST-TYPE DIGEST."""
-    tag_text, algorithm_text, type_text, digest_text = _parts(value, 4, "KEY-TAG ALGORITHM DIGEST-TYPE DIGEST")
-    tag = _number(tag_text, 16, "key tag")
+    tag_text, algorithm_text, type_text, digest_text = fields(
+        value, 4, "KEY-TAG ALGORITHM DIGEST-TYPE DIGEST", maxsplit=3)
+    tag = uint(tag_text, 16, "key tag")
     algorithm = _algorithm(algorithm_text)
-    digest_type = _number(type_text, 8, "digest type")
+    digest_type = uint(type_text, 8, "digest type")
     if digest_type == 0:
         raise RdataError("digest type 0 is reserved (use 2, SHA-256)")
     name, length = DS_DIGESTS.get(digest_type, (f"digest type {digest_type}", 0))
@@ -97,9 +81,9 @@ def parse_ds(value: object, origin: Name) -> Rdata:
 
 def parse_sshfp(value: object, origin: Name) -> Rdata:
     """SSHFP (RFC 4255): ALGORITHM FINGERPRINT-TYPE FINGERPRINT."""
-    algorithm_text, type_text, digest_text = _parts(value, 3, "ALGORITHM FINGERPRINT-TYPE FINGERPRINT")
-    algorithm = _number(algorithm_text, 8, "algorithm")
-    fingerprint_type = _number(type_text, 8, "fingerprint type")
+    algorithm_text, type_text, digest_text = fields(value, 3, "ALGORITHM FINGERPRINT-TYPE FINGERPRINT", maxsplit=2)
+    algorithm = uint(algorithm_text, 8, "algorithm")
+    fingerprint_type = uint(type_text, 8, "fingerprint type")
     if algorithm == 0 or fingerprint_type == 0:
         raise RdataError("algorithm 0 and fingerprint type 0 are reserved (RFC 4255 section 3.1)")
     name, length = SSHFP_DIGESTS.get(fingerprint_type, (f"fingerprint type {fingerprint_type}", 0))
@@ -110,8 +94,8 @@ def parse_sshfp(value: object, origin: Name) -> Rdata:
 
 def parse_tlsa(value: object, origin: Name) -> Rdata:
     """TLSA (RFC 6698): USAGE SELECTOR MATCHING-TYPE DATA, each number one that is assigned."""
-    usage_text, selector_text, matching_text, data_text = _parts(
-        value, 4, "USAGE SELECTOR MATCHING-TYPE CERTIFICATE-DATA")
+    usage_text, selector_text, matching_text, data_text = fields(
+        value, 4, "USAGE SELECTOR MATCHING-TYPE CERTIFICATE-DATA", maxsplit=3)
     usage = _assigned(usage_text, TLSA_USAGES, "usage")
     selector = _assigned(selector_text, TLSA_SELECTORS, "selector")
     matching = _assigned(matching_text, TLSA_MATCHING, "matching type")
@@ -121,7 +105,7 @@ def parse_tlsa(value: object, origin: Name) -> Rdata:
 
 
 def _assigned(text: str, assigned: dict, what: str) -> int:
-    number = _number(text, 8, what)
+    number = uint(text, 8, what)
     if number not in assigned:
         known = ", ".join(f"{n} ({v if isinstance(v, str) else v[0]})" for n, v in assigned.items())
         raise RdataError(f"{what} {number} is not assigned (RFC 6698, 7218: {known})")

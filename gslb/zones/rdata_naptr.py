@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 import struct
 
-from gslb.common.digits import is_decimal
 from gslb.wire.name import ROOT, Name
 from gslb.wire.rdata_wire import quoted
 from gslb.wire.records import Rdata
-from gslb.zones.rdata import RdataError, parse_domain
+from gslb.zones.rdata import RdataError, parse_domain, uint
 from gslb.zones.rdata_text import character_string, split_pieces
 
 FORM = 'ORDER PREFERENCE "FLAGS" "SERVICES" "REGEXP" REPLACEMENT'
@@ -30,11 +29,8 @@ def parse_naptr(value: object, origin: Name) -> Rdata:
     if len(pieces) != 6:
         raise RdataError(f"'{value}' is not of the form '{FORM}'")
     order_text, preference_text, flags, services, regexp, replacement_text = pieces
-    numbers = []
-    for text, what in ((order_text, "order"), (preference_text, "preference")):
-        if not is_decimal(text) or int(text) > 0xFFFF:
-            raise RdataError(f"{what} '{text.decode(errors='replace')}' is not a number from 0 to 65535")
-        numbers.append(int(text))
+    numbers = [uint(text.decode(errors="replace"), 16, what)
+               for text, what in ((order_text, "order"), (preference_text, "preference"))]
     if not _FLAGS.match(flags):
         raise RdataError(f"flags {quoted(flags)}: letters and digits only (RFC 3403 section 4.1)")
     if not _SERVICES.match(services):

@@ -9,18 +9,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from gslb.common.problems import Problems
 from gslb.wire.constants import RRType
 from gslb.wire.name import Name
 from gslb.zones.model import Node
+from gslb.zones.policy_references import unknown_service
 from gslb.zones.svcb import IPV4HINT, HintedRdata
 
 
 def check_record_rules(nodes: dict[bytes, Node], origin: Name, policy: Any,
-                       hinted: list[tuple[HintedRdata, int, str]], problems: Problems) -> None:
-    """Add a problem for each DS out of place and each hint from a service the zone lacks."""
+                       hinted: list[tuple[HintedRdata, int, str]], problems: Problems,
+                       written: Collection[str]) -> None:
+    """Add a problem for each DS out of place and each hint from a service the zone lacks (`written`:
+    the services the file defines, see `unknown_service`)."""
     for node in nodes.values():
         if RRType.DS not in node.rrsets:
             continue
@@ -34,7 +38,7 @@ def check_record_rules(nodes: dict[bytes, Node], origin: Name, policy: Any,
     for rdata, line, field in hinted:
         assert rdata.template is not None
         for key, name in rdata.template.services:
-            if name not in services:
-                known = f" (services: {', '.join(sorted(services))})" if services else " (the zone has no services)"
+            known = unknown_service(name, services, written)
+            if known is not None:
                 hint = "ipv4hint" if key == IPV4HINT else "ipv6hint"
                 problems.add(line, field, f"{hint}=service:{name}: no service '{name}' in this zone{known}")

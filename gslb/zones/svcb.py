@@ -23,11 +23,10 @@ import re
 import struct
 from dataclasses import dataclass
 
-from gslb.common.digits import is_decimal
 from gslb.wire.name import ROOT, Name
 from gslb.wire.rdata_wire import quoted
 from gslb.wire.records import Rdata
-from gslb.zones.rdata import RdataError, parse_domain
+from gslb.zones.rdata import RdataError, parse_domain, uint
 from gslb.zones.rdata_text import split_pieces
 
 KEYS = {"mandatory": 0, "alpn": 1, "no-default-alpn": 2, "port": 3, "ipv4hint": 4, "ech": 5, "ipv6hint": 6,
@@ -73,9 +72,7 @@ def parse_svcb(value: object, origin: Name) -> Rdata:
     if len(pieces) < 2:
         raise RdataError(f"'{value}' is not of the form '{FORM}'")
     priority_text, target_text, *rest = (piece.decode("utf-8", "replace") for piece in pieces)
-    if not is_decimal(priority_text) or int(priority_text) > 0xFFFF:
-        raise RdataError(f"priority '{priority_text}' is not a number from 0 to 65535")
-    priority = int(priority_text)
+    priority = uint(priority_text, 16, "priority")
     target = ROOT if target_text == "." else parse_domain(target_text, origin)
     if priority == 0 and rest:
         raise RdataError("AliasMode (priority 0) takes no parameters (RFC 9460 section 2.4.2)")
@@ -145,9 +142,8 @@ def _value(key: int, name: str, text: str | None) -> tuple[bytes, str]:
             raise RdataError(f"alpn '{text}': protocol ids of 1 to 255 bytes, separated by commas")
         return b"".join(bytes((len(alpn.encode()),)) + alpn.encode() for alpn in ids), quoted(text.encode())
     if key == 3:
-        if not is_decimal(text) or int(text) > 0xFFFF:
-            raise RdataError(f"port '{text}' is not a number from 0 to 65535")
-        return struct.pack("!H", int(text)), str(int(text))
+        port = uint(text, 16, "port")
+        return struct.pack("!H", port), str(port)
     if key in (IPV4HINT, IPV6HINT):
         addresses = [_address(key, part) for part in text.split(",")]
         return b"".join(addresses), _hint_text(key, addresses)
