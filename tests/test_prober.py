@@ -542,6 +542,13 @@ def test_gslb_token_env_overrides_the_file(tmp_path: Path) -> None:
         load_prober_config(path, env={})
 
 
+def test_a_token_file_that_is_not_text_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "token").write_bytes(b"\xff\xfe token")
+    path = write_config(tmp_path, "name: p\nservers: ['http://127.0.0.1:1']\ntoken_file: token\n")
+    with pytest.raises(ProberConfigError, match=r"prober.yaml:3: token_file: .*token: not UTF-8 text"):
+        load_prober_config(path, env={})
+
+
 def test_an_empty_token_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("  \n")
     path = write_config(tmp_path, "name: p\nservers: ['http://127.0.0.1:1']\ntoken_file: token\n")

@@ -60,8 +60,8 @@ def token_from_env(env: Mapping[str, str]) -> str:
 def _read(path: Path, setting: str) -> str:
     try:
         token = read_secret_file(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise TokenFileError(f"{setting}: cannot read {path}: {reason}") from None
     if not token:
         raise TokenFileError(f"{setting}: {path} is empty")
